@@ -1,0 +1,233 @@
+//! Classification of finished tracks: is it a meteor, and how sure are we?
+//!
+//! A meteor is a straight, steadily progressing streak that lasts a fraction of a second to a
+//! few seconds. Everything else that moves or changes in a night sky fails one of these tests,
+//! each named in `Reason` so the summary can say what was thrown away and why:
+//! stationary flicker (stars, hot pixels, lamps, the camera's clock) does not move; clouds are
+//! too slow; planes blink and satellites last too long and shine steadily; insects, birds and
+//! bats wander off a straight line or turn back.
+
+use crate::track::Track;
+use meteor_core::DetectionParams;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    TooFewFrames,
+    Stationary,
+    TooShort,
+    TooSlow,
+    TooFast,
+    TooLong,
+    Blinking,
+    Satellite,
+    Curved,
+    Erratic,
+    LowConfidence,
+}
+
+impl Reason {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::TooFewFrames => "too_few_frames",
+            Reason::Stationary => "stationary",
+            Reason::TooShort => "too_short",
+            Reason::TooSlow => "too_slow",
+            Reason::TooFast => "too_fast",
+            Reason::TooLong => "too_long",
+            Reason::Blinking => "blinking",
+            Reason::Satellite => "satellite",
+            Reason::Curved => "curved",
+            Reason::Erratic => "erratic",
+            Reason::LowConfidence => "low_confidence",
+        }
+    }
+}
+
+/// Measurements of a track, in full-resolution pixels and seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Features {
+    pub frames: u32,
+    /// Frames between the first and last sighting, both included.
+    pub frame_span: u64,
+    pub duration_s: f64,
+    pub start_xy: [f64; 2],
+    pub end_xy: [f64; 2],
+    pub length_px: f64,
+    pub speed_px_s: f64,
+    /// RMS distance of the sightings from the fitted line.
+    pub residual_px: f64,
+    /// Share of steps that move forward along the path.
+    pub forward: f64,
+    /// Spread of the step speeds (median absolute deviation over median).
+    pub speed_spread: f64,
+    /// Seen frames over frame span.
+    pub fill: f64,
+    /// Coefficient of variation of the brightness.
+    pub brightness_cv: f64,
+    pub peak_brightness: f64,
+    pub peak_snr: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Meteor { features: Features, confidence: f64 },
+    Rejected { features: Option<Features>, reason: Reason },
+}
+
+/// Frame geometry the classifier needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Geometry {
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+}
+
+impl Geometry {
+    pub fn diag(&self) -> f64 {
+        (self.width as f64).hypot(self.height as f64)
+    }
+}
+
+pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
+    let reject = |features, reason| Verdict::Rejected { features, reason };
+    if (track.points.len() as u32) < p.min_frames.min(3) {
+        return reject(None, Reason::TooFewFrames);
+    }
+    let f = measure(track, g);
+    let diag = g.diag();
+    if f.frames < p.min_frames {
+        return reject(Some(f), Reason::TooFewFrames);
+    }
+    let allowed_residual = 1.5 + p.max_residual as f64 * f.length_px;
+    if f.length_px < p.min_length as f64 * diag {
+        let reason = if f.length_px < 0.01 * diag { Reason::Stationary } else { Reason::TooShort };
+        return reject(Some(f), reason);
+    }
+    if f.speed_px_s < p.min_speed as f64 * diag {
+        return reject(Some(f), Reason::TooSlow);
+    }
+    if f.speed_px_s > p.max_speed as f64 * diag {
+        return reject(Some(f), Reason::TooFast);
+    }
+    let gaps = f.frame_span.saturating_sub(f.frames as u64);
+    if f.fill < 0.6 && gaps >= 3 {
+        return reject(Some(f), Reason::Blinking);
+    }
+    if f.duration_s > p.max_duration_s as f64 {
+        return reject(Some(f), Reason::TooLong);
+    }
+    // Satellites: slow, long and steady. Meteors this slow flare and fade.
+    if f.duration_s > 3.0 && f.speed_px_s < 0.06 * diag && f.brightness_cv < 0.2 {
+        return reject(Some(f), Reason::Satellite);
+    }
+    if f.residual_px > allowed_residual {
+        return reject(Some(f), Reason::Curved);
+    }
+    if f.forward < 0.8 {
+        return reject(Some(f), Reason::Erratic);
+    }
+    let confidence = confidence(&f, p, allowed_residual);
+    if confidence < p.min_confidence as f64 {
+        return reject(Some(f), Reason::LowConfidence);
+    }
+    Verdict::Meteor { features: f, confidence }
+}
+
+fn clamp01(v: f64) -> f64 {
+    v.clamp(0.0, 1.0)
+}
+
+/// 0..1 from the evidence: signal over noise, frames seen, straightness, steadiness.
+fn confidence(f: &Features, p: &DetectionParams, allowed_residual: f64) -> f64 {
+    let snr = clamp01((f.peak_snr - 2.5) / 5.5);
+    let frames = clamp01((f.frames as f64 - p.min_frames as f64 + 2.0) / 6.0);
+    let straight = 1.0 - clamp01(f.residual_px / allowed_residual);
+    let steady = 1.0 - clamp01(f.speed_spread - 0.2);
+    let c = 0.30 * snr + 0.20 * frames + 0.20 * straight + 0.15 * steady + 0.15 * clamp01(f.fill);
+    (c * 1000.0).round() / 1000.0
+}
+
+pub fn measure(track: &Track, g: Geometry) -> Features {
+    let pts = &track.points;
+    let n = pts.len() as f64;
+    let (mx, my) = (
+        pts.iter().map(|p| p.x as f64).sum::<f64>() / n,
+        pts.iter().map(|p| p.y as f64).sum::<f64>() / n,
+    );
+    let (mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0);
+    for p in pts {
+        let (dx, dy) = (p.x as f64 - mx, p.y as f64 - my);
+        sxx += dx * dx;
+        syy += dy * dy;
+        sxy += dx * dy;
+    }
+    let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    let (mut ux, mut uy) = (theta.cos(), theta.sin());
+    let (first, last) = (track.first(), track.last());
+    if (last.x as f64 - first.x as f64) * ux + (last.y as f64 - first.y as f64) * uy < 0.0 {
+        (ux, uy) = (-ux, -uy);
+    }
+    let proj = |p: &crate::track::Point| (p.x as f64 - mx) * ux + (p.y as f64 - my) * uy;
+    let perp = |p: &crate::track::Point| -(p.x as f64 - mx) * uy + (p.y as f64 - my) * ux;
+    let residual = (pts.iter().map(|p| perp(p).powi(2)).sum::<f64>() / n).sqrt();
+    // Half a streak's extent along the path: where the object's ends really are.
+    let along = |p: &crate::track::Point| (ux.abs() * p.half_w as f64 + uy.abs() * p.half_h as f64) * 0.8;
+    let (p0, p1) = (proj(first) - along(first), proj(last) + along(last));
+    let start_xy = [mx + p0 * ux, my + p0 * uy];
+    let end_xy = [mx + p1 * ux, my + p1 * uy];
+    let centroid_span = proj(last) - proj(first);
+    let dt = (last.t - first.t).max(1e-6);
+    let mut forward = 0usize;
+    let mut step_speeds = Vec::with_capacity(pts.len());
+    let mean_step = centroid_span.abs() / (last.frame - first.frame).max(1) as f64;
+    for w in pts.windows(2) {
+        let d = proj(&w[1]) - proj(&w[0]);
+        let df = (w[1].frame - w[0].frame).max(1) as f64;
+        if d > -(1.0 + 0.3 * mean_step * df) {
+            forward += 1;
+        }
+        step_speeds.push(d / df);
+    }
+    let frame_span = last.frame - first.frame + 1;
+    let peaks: Vec<f64> = pts.iter().map(|p| p.peak as f64 * p.area.max(1) as f64).collect();
+    let mean_b = peaks.iter().sum::<f64>() / n;
+    let cv = (peaks.iter().map(|b| (b - mean_b).powi(2)).sum::<f64>() / n).sqrt() / mean_b.max(1e-6);
+    Features {
+        frames: pts.len() as u32 + track.overflow,
+        frame_span,
+        duration_s: last.t - first.t + 1.0 / g.fps,
+        start_xy,
+        end_xy,
+        length_px: (p1 - p0).max(0.0),
+        speed_px_s: centroid_span.max(0.0) / dt,
+        residual_px: residual,
+        forward: if pts.len() > 1 { forward as f64 / (pts.len() - 1) as f64 } else { 0.0 },
+        speed_spread: spread(&mut step_speeds),
+        fill: (pts.len() as f64 + track.overflow as f64) / frame_span as f64,
+        brightness_cv: cv,
+        peak_brightness: pts.iter().map(|p| p.peak as f64).fold(0.0, f64::max),
+        peak_snr: pts.iter().map(|p| p.peak as f64 / p.noise.max(0.5) as f64).fold(0.0, f64::max),
+    }
+}
+
+/// Median absolute deviation over the median: 0 for a steady speed.
+fn spread(v: &mut [f64]) -> f64 {
+    if v.len() < 2 {
+        return 0.0;
+    }
+    let med = median(v);
+    if med.abs() < 1e-6 {
+        return 10.0;
+    }
+    let mut dev: Vec<f64> = v.iter().map(|x| (x - med).abs()).collect();
+    median(&mut dev) / med.abs()
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,114 @@
+//! Composites: the event's frames max-stacked into one still (every position the meteor
+//! reached shows at once), saved as-is and with the track marked. The frames are decoded
+//! from the pre-roll ring on the writer thread, so building a composite costs the detector
+//! nothing per frame; at a few events an hour, decoding a few seconds again is cheap.
+
+use crate::clip::{self, ClipError};
+use crate::ingest::{CapsCache, Frame};
+use crate::ring::Au;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use opencv::core::{self, Mat, Point, Scalar, Vector};
+use opencv::prelude::*;
+use opencv::{imgcodecs, imgproc};
+use std::time::Duration;
+
+/// The max-stack of every frame whose PTS lies in `[start_ns, end_ns]` (source timeline).
+/// Falls back to the frame nearest the interval when none lies inside it.
+pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
+    if aus.is_empty() {
+        return Err(ClipError::NoVideo);
+    }
+    let pipeline = clip::build(
+        aus,
+        "decodebin ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false",
+    )?;
+    let sink = pipeline
+        .by_name("sink")
+        .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
+        .ok_or_else(|| ClipError::Pipeline("no appsink".into()))?;
+    pipeline.set_state(gst::State::Playing).map_err(|e| ClipError::Pipeline(e.to_string()))?;
+    let origin = clip::origin_ns(aus);
+    let pushed = clip::push_all(&pipeline, aus);
+    let mut acc: Option<Mat> = None;
+    let mut nearest: Option<(u64, Mat)> = None;
+    let mut cache: CapsCache = None;
+    let cv = |e: opencv::Error| ClipError::Pipeline(e.to_string());
+    let result = pushed.and_then(|()| {
+        while let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_seconds(20)) {
+            let Some(frame) = Frame::from_sample(&sample, &mut cache) else { continue };
+            let t = frame.pts_ns + origin;
+            if (start_ns..=end_ns).contains(&t) {
+                frame
+                    .with_luma(|luma| {
+                        match acc.as_mut() {
+                            None => acc = Some(luma.try_clone()?),
+                            Some(a) => {
+                                let mut out = Mat::default();
+                                core::max(&*a, luma, &mut out)?;
+                                *a = out;
+                            }
+                        }
+                        Ok(())
+                    })
+                    .map_err(cv)?;
+            } else if acc.is_none() {
+                let dist = if t < start_ns { start_ns - t } else { t - end_ns };
+                if nearest.as_ref().is_none_or(|(d, _)| dist < *d) {
+                    nearest = Some((dist, frame.with_luma(|l| l.try_clone()).map_err(cv)?));
+                }
+            }
+            if sink.is_eos() {
+                break;
+            }
+        }
+        Ok(())
+    });
+    let _ = clip::wait_eos(&pipeline, Duration::from_secs(5));
+    let _ = pipeline.set_state(gst::State::Null);
+    result?;
+    acc.or(nearest.map(|(_, m)| m)).ok_or(ClipError::NoVideo)
+}
+
+/// The stack with the track marked beside it (never over it: the meteor stays visible), its
+/// start in green and end in red, and a caption.
+pub fn annotate(stacked: &Mat, track: &[[f64; 2]], caption: &str) -> opencv::Result<Mat> {
+    let mut bgr = Mat::default();
+    imgproc::cvt_color(stacked, &mut bgr, imgproc::COLOR_GRAY2BGR, 0)?;
+    let h = stacked.rows() as f64;
+    let scale = (h / 720.0).max(0.5);
+    let (Some(a), Some(b)) = (track.first(), track.last()) else { return Ok(bgr) };
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len = dx.hypot(dy).max(1e-6);
+    let offset = 14.0 * scale;
+    let (nx, ny) = (-dy / len * offset, dx / len * offset);
+    let pt = |p: &[f64; 2], k: f64| Point::new((p[0] + nx * k).round() as i32, (p[1] + ny * k).round() as i32);
+    let thick = (2.0 * scale).round().max(1.0) as i32;
+    let yellow = Scalar::new(0.0, 220.0, 255.0, 0.0);
+    for k in [1.0, -1.0] {
+        imgproc::line(&mut bgr, pt(a, k), pt(b, k), yellow, thick, imgproc::LINE_AA, 0)?;
+    }
+    imgproc::circle(&mut bgr, pt(a, 0.0), (10.0 * scale) as i32, Scalar::new(0.0, 255.0, 0.0, 0.0), thick, imgproc::LINE_AA, 0)?;
+    imgproc::circle(&mut bgr, pt(b, 0.0), (10.0 * scale) as i32, Scalar::new(0.0, 0.0, 255.0, 0.0), thick, imgproc::LINE_AA, 0)?;
+    imgproc::put_text(
+        &mut bgr,
+        caption,
+        Point::new((10.0 * scale) as i32, (28.0 * scale) as i32),
+        imgproc::FONT_HERSHEY_SIMPLEX,
+        0.7 * scale,
+        Scalar::new(255.0, 255.0, 255.0, 0.0),
+        thick.max(1),
+        imgproc::LINE_AA,
+        false,
+    )?;
+    Ok(bgr)
+}
+
+/// JPEG bytes of an image.
+pub fn jpeg(img: &Mat) -> opencv::Result<Vec<u8>> {
+    let mut buf = Vector::<u8>::new();
+    let params = Vector::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, 92]);
+    imgcodecs::imencode(".jpg", img, &mut buf, &params)?;
+    Ok(buf.to_vec())
+}

@@ -1,0 +1,339 @@
+//! Per-frame detection: the luma plane in, candidate objects out.
+//!
+//! Each frame is downscaled (pyrDown averages noise away and quarters the work), compared
+//! with a slowly adapting background, and thresholded per pixel at `k_sigma` times that
+//! pixel's own measured noise (never below `min_threshold`), so twinkling stars, noisy
+//! moonlit sky and compression-smoothed flat sky each get the threshold they need. Changed
+//! pixels are grouped into connected components: the candidates. A frame in which a large
+//! share of the sky changes at once is a flash (lightning, clouds lit up, a gain jump): it
+//! yields no candidates, does not teach the background, and holds detection off briefly.
+//!
+//! The buffers are allocated once; a frame costs a handful of vectorised OpenCV passes.
+
+pub mod mask;
+
+use meteor_core::DetectionParams;
+use opencv::core::{self, Mat, Point, Rect, Scalar, Size, CV_32F, CV_32S, CV_8U};
+use opencv::imgproc;
+use opencv::prelude::*;
+
+/// An object seen in one frame. Positions and sizes are full-resolution pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub x: f32,
+    pub y: f32,
+    /// Half the bounding box, for gating and for the track's extent along its path.
+    pub half_w: f32,
+    pub half_h: f32,
+    /// Changed pixels at processing scale.
+    pub area: u32,
+    /// Brightest rise over the background, in luma units.
+    pub peak: f32,
+    /// Noise standard deviation where the peak is, in luma units.
+    pub noise: f32,
+}
+
+/// What one frame produced.
+#[derive(Debug)]
+pub struct FrameOutcome<'a> {
+    pub candidates: &'a [Candidate],
+    pub flash: bool,
+    /// Share of the watched sky above threshold.
+    pub changed_ratio: f32,
+    /// True while the background is still being learnt (first second) or after a flash.
+    pub suppressed: bool,
+}
+
+/// A cap that keeps a noise storm from flooding the tracker.
+const MAX_CANDIDATES: usize = 64;
+/// Frames between refreshes of the per-pixel threshold map.
+const THRESHOLD_EVERY: u64 = 8;
+/// Mean absolute deviation to standard deviation, for Gaussian noise.
+const MAD_TO_SIGMA: f64 = 1.2533;
+/// Components per frame a clear sky should stay under; more and the threshold rises.
+const TARGET_DENSITY: f64 = 6.0;
+/// How far the learnt gain may raise the threshold above `k_sigma`.
+const MAX_GAIN: f64 = 3.0;
+
+pub struct Detector {
+    p: DetectionParams,
+    fps: f64,
+    proc: Size,
+    /// Full-resolution pixels per processing pixel.
+    to_full: f32,
+    keep: Mat,
+    excluded: Mat,
+    active_pixels: f64,
+    small: Mat,
+    half: Mat,
+    bg32: Mat,
+    bg8: Mat,
+    dev32: Mat,
+    devf: Mat,
+    thr8: Mat,
+    diff: Mat,
+    absd: Mat,
+    mask: Mat,
+    labels: Mat,
+    stats: Mat,
+    centroids: Mat,
+    noise_floor: f64,
+    /// Threshold multiplier learnt from how many objects the sky throws up per frame: noise
+    /// that is not Gaussian (analog cameras, compression) breeds candidates at any k_sigma.
+    gain: f64,
+    /// Components per frame, smoothed over about a second.
+    density: f64,
+    frames: u64,
+    warmup_frames: u64,
+    holdoff_until: f64,
+    flash_since: Option<f64>,
+    last_flash_t: f64,
+    flashes: u64,
+    candidates: Vec<Candidate>,
+}
+
+impl Detector {
+    /// A detector for frames of `width` x `height` arriving at `fps`.
+    pub fn new(
+        params: DetectionParams,
+        width: u32,
+        height: u32,
+        fps: f64,
+        mask_image: Option<&mask::MaskImage>,
+    ) -> Result<Detector, mask::MaskError> {
+        let proc = processing_size(width, height, params.scale);
+        let keep = mask::build(proc, mask_image, params.exclude_bottom, params.exclude_edge)?;
+        let mut excluded = Mat::default();
+        core::bitwise_not(&keep, &mut excluded, &core::no_array())?;
+        let active_pixels = core::count_non_zero(&keep)?.max(1) as f64;
+        let fps = if fps.is_finite() && fps > 1.0 { fps } else { 25.0 };
+        Ok(Detector {
+            p: params,
+            fps,
+            proc,
+            to_full: width as f32 / proc.width as f32,
+            keep,
+            excluded,
+            active_pixels,
+            small: Mat::default(),
+            half: Mat::default(),
+            bg32: Mat::default(),
+            bg8: Mat::default(),
+            dev32: Mat::default(),
+            devf: Mat::default(),
+            thr8: Mat::default(),
+            diff: Mat::default(),
+            absd: Mat::default(),
+            mask: Mat::default(),
+            labels: Mat::default(),
+            stats: Mat::default(),
+            centroids: Mat::default(),
+            noise_floor: 0.0,
+            gain: 1.0,
+            density: 0.0,
+            frames: 0,
+            warmup_frames: fps.ceil() as u64,
+            holdoff_until: f64::NEG_INFINITY,
+            flash_since: None,
+            last_flash_t: f64::NEG_INFINITY,
+            flashes: 0,
+            candidates: Vec::with_capacity(MAX_CANDIDATES),
+        })
+    }
+
+    pub fn processing_size(&self) -> Size {
+        self.proc
+    }
+
+    /// Flash events so far (flash frames closer than the hold-off count once).
+    pub fn flashes(&self) -> u64 {
+        self.flashes
+    }
+
+    /// The keep-mask at processing scale (255 = watched).
+    pub fn keep_mask(&self) -> &Mat {
+        &self.keep
+    }
+
+    /// Mean noise standard deviation over the watched sky, in luma units.
+    pub fn noise_sigma(&self) -> f64 {
+        self.noise_floor
+    }
+
+    /// Processes one frame's luma plane (full resolution), `t` seconds into the stream.
+    pub fn process(&mut self, luma: &Mat, t: f64) -> opencv::Result<FrameOutcome<'_>> {
+        self.downscale(luma)?;
+        self.candidates.clear();
+        if self.frames == 0 {
+            self.small.convert_to(&mut self.bg32, CV_32F, 1.0, 0.0)?;
+            self.small.copy_to(&mut self.bg8)?;
+            self.dev32 = Mat::new_size_with_default(self.proc, CV_32F, Scalar::all(1.0))?;
+            self.refresh_threshold()?;
+            self.frames = 1;
+            return Ok(FrameOutcome { candidates: &self.candidates, flash: false, changed_ratio: 0.0, suppressed: true });
+        }
+
+        core::subtract(&self.small, &self.bg8, &mut self.diff, &core::no_array(), -1)?;
+        core::compare(&self.diff, &self.thr8, &mut self.mask, core::CMP_GT)?;
+        let changed = core::count_non_zero(&self.mask)? as f64;
+        let ratio = (changed / self.active_pixels) as f32;
+        let warming = self.frames < self.warmup_frames;
+
+        // The background settles within a few frames; flashes count from then on.
+        let flash = self.frames > 5 && ratio > self.p.flash_ratio;
+        if flash {
+            if t - self.last_flash_t > self.p.flash_holdoff_s as f64 {
+                self.flashes += 1;
+            }
+            self.last_flash_t = t;
+            self.holdoff_until = t + self.p.flash_holdoff_s as f64;
+            let since = *self.flash_since.get_or_insert(t);
+            if t - since > 1.0 {
+                // Not a flash but a new level (gain switch, lights on): adopt it.
+                self.small.convert_to(&mut self.bg32, CV_32F, 1.0, 0.0)?;
+                self.small.copy_to(&mut self.bg8)?;
+                self.flash_since = None;
+            }
+        } else {
+            self.flash_since = None;
+        }
+        let suppressed = warming || t < self.holdoff_until;
+        if !flash && changed > 0.0 {
+            let found = self.extract_candidates()?;
+            self.density += (found as f64 - self.density) * (2.0 / self.fps).min(1.0);
+            if suppressed {
+                self.candidates.clear();
+            }
+        } else if !flash {
+            self.density -= self.density * (2.0 / self.fps).min(1.0);
+        }
+        if !flash {
+            self.learn(warming)?;
+        }
+        self.frames += 1;
+        Ok(FrameOutcome { candidates: &self.candidates, flash, changed_ratio: ratio, suppressed })
+    }
+
+    fn downscale(&mut self, luma: &Mat) -> opencv::Result<()> {
+        let (w, h) = (luma.cols(), luma.rows());
+        if self.proc.width == w && self.proc.height == h {
+            luma.copy_to(&mut self.small)
+        } else if self.proc.width == w / 2 && self.proc.height == h / 2 && w % 2 == 0 && h % 2 == 0 {
+            imgproc::pyr_down(luma, &mut self.small, self.proc, core::BORDER_DEFAULT)
+        } else if self.proc.width == w / 4 && self.proc.height == h / 4 && w % 4 == 0 && h % 4 == 0 {
+            imgproc::pyr_down(luma, &mut self.half, Size::new(w / 2, h / 2), core::BORDER_DEFAULT)?;
+            imgproc::pyr_down(&self.half, &mut self.small, self.proc, core::BORDER_DEFAULT)
+        } else {
+            imgproc::resize(luma, &mut self.small, self.proc, 0.0, 0.0, imgproc::INTER_AREA)
+        }
+    }
+
+    /// Teaches the background and the noise map the current frame.
+    fn learn(&mut self, warming: bool) -> opencv::Result<()> {
+        let frames_const = if warming { 4.0 } else { (self.p.background_s as f64 * self.fps).max(2.0) };
+        // Every other frame, at twice the rate: same time constant, half the cost.
+        if self.frames % 2 == 0 || warming {
+            let alpha = (if warming { 1.0 } else { 2.0 } / frames_const).min(1.0);
+            imgproc::accumulate_weighted(&self.small, &mut self.bg32, alpha, &core::no_array())?;
+            self.bg32.convert_to(&mut self.bg8, CV_8U, 1.0, 0.0)?;
+        } else {
+            core::absdiff(&self.small, &self.bg8, &mut self.absd)?;
+            let beta = (2.0 / (self.fps * 2.0)).min(1.0);
+            let beta = if warming { 0.2 } else { beta };
+            imgproc::accumulate_weighted(&self.absd, &mut self.dev32, beta, &core::no_array())?;
+        }
+        if warming || self.frames % THRESHOLD_EVERY == 0 {
+            self.refresh_threshold()?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the per-pixel threshold: k sigma of the pixel's noise, at least the floor.
+    fn refresh_threshold(&mut self) -> opencv::Result<()> {
+        if self.density > TARGET_DENSITY {
+            self.gain = (self.gain * 1.08).min(MAX_GAIN);
+        } else if self.density < TARGET_DENSITY / 4.0 {
+            self.gain = (self.gain / 1.03).max(1.0);
+        }
+        let mean_dev = core::mean(&self.dev32, &self.keep)?[0];
+        self.noise_floor = mean_dev * MAD_TO_SIGMA;
+        // A pixel is never trusted to be quieter than half the sky's typical noise: smoothed
+        // (compressed) patches otherwise get thresholds of one or two luma steps.
+        core::max(&self.dev32, &Scalar::all(0.5 * mean_dev), &mut self.devf)?;
+        let gain = self.p.k_sigma as f64 * MAD_TO_SIGMA * self.gain;
+        self.devf.convert_to(&mut self.thr8, CV_8U, gain, 0.5)?;
+        let mut floored = Mat::default();
+        core::max(&self.thr8, &Scalar::all(self.p.min_threshold as f64), &mut floored)?;
+        self.thr8 = floored;
+        // 255 can never be exceeded: excluded pixels never change.
+        self.thr8.set_to(&Scalar::all(255.0), &self.excluded)?;
+        Ok(())
+    }
+
+    /// Fills `candidates`; returns how many components passed the size test.
+    fn extract_candidates(&mut self) -> opencv::Result<usize> {
+        let n = imgproc::connected_components_with_stats(
+            &self.mask,
+            &mut self.labels,
+            &mut self.stats,
+            &mut self.centroids,
+            8,
+            CV_32S,
+        )?;
+        let s = self.to_full;
+        let mut found = 0;
+        for i in 1..n {
+            let area = *self.stats.at_2d::<i32>(i, imgproc::CC_STAT_AREA)?;
+            if (area as u32) < self.p.min_area {
+                continue;
+            }
+            found += 1;
+            let rect = Rect::new(
+                *self.stats.at_2d::<i32>(i, imgproc::CC_STAT_LEFT)?,
+                *self.stats.at_2d::<i32>(i, imgproc::CC_STAT_TOP)?,
+                *self.stats.at_2d::<i32>(i, imgproc::CC_STAT_WIDTH)?,
+                *self.stats.at_2d::<i32>(i, imgproc::CC_STAT_HEIGHT)?,
+            );
+            let mut peak = 0.0;
+            let mut at = Point::default();
+            let diff_roi = self.diff.roi(rect)?;
+            let mask_roi = self.mask.roi(rect)?;
+            core::min_max_loc(&diff_roi, None, Some(&mut peak), None, Some(&mut at), &mask_roi)?;
+            let dev = *self.dev32.at_2d::<f32>(rect.y + at.y, rect.x + at.x)? as f64;
+            let noise = (dev.max(0.5 * self.noise_floor / MAD_TO_SIGMA) * MAD_TO_SIGMA).max(0.5);
+            let cx = *self.centroids.at_2d::<f64>(i, 0)? as f32;
+            let cy = *self.centroids.at_2d::<f64>(i, 1)? as f32;
+            self.candidates.push(Candidate {
+                x: (cx + 0.5) * s - 0.5,
+                y: (cy + 0.5) * s - 0.5,
+                half_w: rect.width as f32 * s * 0.5,
+                half_h: rect.height as f32 * s * 0.5,
+                area: area as u32,
+                peak: peak as f32,
+                noise: noise as f32,
+            });
+        }
+        if self.candidates.len() > MAX_CANDIDATES {
+            self.candidates
+                .sort_by(|a, b| (b.peak * b.area as f32).total_cmp(&(a.peak * a.area as f32)));
+            self.candidates.truncate(MAX_CANDIDATES);
+        }
+        Ok(found)
+    }
+}
+
+/// The size the detector works at: `scale` of the frame, rounded to whole pixels.
+pub fn processing_size(width: u32, height: u32, scale: f32) -> Size {
+    let s = scale.clamp(0.1, 1.0);
+    let (w, h) = (width as i32, height as i32);
+    if (s - 0.5).abs() < 1e-3 && w % 2 == 0 && h % 2 == 0 {
+        Size::new(w / 2, h / 2)
+    } else if (s - 0.25).abs() < 1e-3 && w % 4 == 0 && h % 4 == 0 {
+        Size::new(w / 4, h / 4)
+    } else {
+        Size::new(((w as f32 * s).round() as i32).max(16), ((h as f32 * s).round() as i32).max(16))
+    }
+}
+
+#[cfg(test)]
+mod tests;

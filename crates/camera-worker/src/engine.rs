@@ -1,0 +1,158 @@
+//! The detection engine: frames in, finished meteor events out. Owns the detector, the
+//! tracker and the classifier for one stream, maps PTS to offsets and the wall clock, and
+//! counts what it rejected and why. Files, cameras and the simulator all run through it.
+
+use crate::classify::{self, Geometry, Reason, Verdict};
+use crate::detect::{mask::MaskImage, Detector};
+use crate::ingest::Frame;
+use crate::track::Tracker;
+use crate::writer::Event;
+use chrono::{DateTime, Utc};
+use meteor_core::DetectionParams;
+use std::collections::BTreeMap;
+
+pub struct Engine {
+    params: DetectionParams,
+    mask: Option<MaskImage>,
+    wall_origin: DateTime<Utc>,
+    origin_ns: Option<u64>,
+    state: Option<State>,
+    frames: u64,
+    flashes_before: u64,
+    rejected: BTreeMap<Reason, u64>,
+    found: u64,
+    /// The current frame's candidates (reused: the per-frame path does not allocate).
+    candidates: Vec<crate::detect::Candidate>,
+}
+
+struct State {
+    detector: Detector,
+    tracker: Tracker,
+    geometry: Geometry,
+}
+
+impl Engine {
+    /// `wall_origin` is the wall-clock time of the stream's first frame.
+    pub fn new(params: DetectionParams, mask: Option<MaskImage>, wall_origin: DateTime<Utc>) -> Engine {
+        Engine {
+            params,
+            mask,
+            wall_origin,
+            origin_ns: None,
+            state: None,
+            frames: 0,
+            flashes_before: 0,
+            rejected: BTreeMap::new(),
+            found: 0,
+            candidates: Vec::new(),
+        }
+    }
+
+    /// Processes one frame; returns the meteors that finished with it.
+    pub fn process(&mut self, frame: &Frame) -> anyhow::Result<Vec<Event>> {
+        let origin = *self.origin_ns.get_or_insert(frame.pts_ns);
+        let t = frame.pts_ns.saturating_sub(origin) as f64 / 1e9;
+        let mut events = Vec::new();
+        let same_size = self
+            .state
+            .as_ref()
+            .is_some_and(|s| s.geometry.width == frame.width && s.geometry.height == frame.height);
+        if !same_size {
+            if let Some(old) = self.state.as_ref() {
+                tracing::warn!(
+                    from = %format!("{}x{}", old.geometry.width, old.geometry.height),
+                    to = %format!("{}x{}", frame.width, frame.height),
+                    "resolution changed; relearning the background"
+                );
+                // What was being tracked is in the old geometry; it cannot finish as a meteor.
+                self.flashes_before += old.detector.flashes();
+                self.state = None;
+            }
+            let fps = if frame.fps > 0.0 { frame.fps } else { 25.0 };
+            let detector = Detector::new(self.params, frame.width, frame.height, fps, self.mask.as_ref())?;
+            self.state = Some(State {
+                detector,
+                tracker: Tracker::new(&self.params, frame.width, frame.height, fps),
+                geometry: Geometry { width: frame.width, height: frame.height, fps },
+            });
+        }
+        let st = self.state.as_mut().expect("set above");
+        let cands = &mut self.candidates;
+        frame.with_luma(|luma| {
+            let o = st.detector.process(luma, t)?;
+            tracing::trace!(t, changed = o.changed_ratio, flash = o.flash, suppressed = o.suppressed, n = o.candidates.len(), "frame");
+            cands.clear();
+            cands.extend_from_slice(o.candidates);
+            Ok(())
+        })?;
+        let candidates = &self.candidates;
+        st.tracker.update(self.frames, t, candidates);
+        self.frames += 1;
+        self.collect(&mut events);
+        Ok(events)
+    }
+
+    /// Ends every track (end of stream or stream lost) and returns the meteors among them.
+    pub fn finish(&mut self) -> Vec<Event> {
+        let mut events = Vec::new();
+        if let Some(st) = self.state.as_mut() {
+            st.tracker.finish_all();
+        }
+        self.collect(&mut events);
+        events
+    }
+
+    fn collect(&mut self, events: &mut Vec<Event>) {
+        let Some(st) = self.state.as_mut() else { return };
+        for track in st.tracker.take_finished() {
+            match classify::classify(&track, &self.params, st.geometry) {
+                Verdict::Meteor { features, confidence } => {
+                    let origin = self.origin_ns.unwrap_or(0);
+                    let (first, last) = (track.first(), track.last());
+                    let start_ns = origin + (first.t * 1e9).round() as u64;
+                    self.found += 1;
+                    events.push(Event {
+                        features,
+                        confidence,
+                        start_ns,
+                        end_ns: origin + (last.t * 1e9).round() as u64,
+                        start_offset_s: first.t,
+                        start_time: self.wall_origin + chrono::Duration::nanoseconds((first.t * 1e9) as i64),
+                        track: track.points.iter().map(|p| [p.t, p.x as f64, p.y as f64]).collect(),
+                        width: st.geometry.width,
+                        height: st.geometry.height,
+                    });
+                }
+                Verdict::Rejected { reason, features } => {
+                    if features.is_some_and(|f| f.frames >= 3) {
+                        *self.rejected.entry(reason).or_default() += 1;
+                    }
+                    if let (Some(f), true) = (features, tracing::enabled!(tracing::Level::DEBUG)) {
+                        tracing::debug!(reason = reason.name(), ?f, "track rejected");
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    pub fn flashes(&self) -> u64 {
+        self.flashes_before + self.state.as_ref().map(|s| s.detector.flashes()).unwrap_or(0)
+    }
+
+    /// Tracks of three frames or more that were not meteors, by reason.
+    pub fn rejected(&self) -> &BTreeMap<Reason, u64> {
+        &self.rejected
+    }
+
+    pub fn geometry(&self) -> Option<Geometry> {
+        self.state.as_ref().map(|s| s.geometry)
+    }
+
+    pub fn noise_sigma(&self) -> Option<f64> {
+        self.state.as_ref().map(|s| s.detector.noise_sigma())
+    }
+}

@@ -1,0 +1,236 @@
+//! The part of every pipeline after the source's parser: a tee that sends compressed
+//! access units to the pre-roll ring and the decoder's frames to the detector.
+//!
+//! ```text
+//! <parsed video pad> ! tee ! queue ! appsink(au)   -> ring (clips are remuxed from here)
+//!                          ! queue ! decodebin ! videoconvert ! appsink(raw) -> Stream
+//! ```
+//! `videoconvert` is a passthrough for the planar YUV formats decoders emit; the detector only
+//! reads their first (Y) plane, so no colour conversion runs per frame.
+
+use super::frame::Frame;
+use crate::ring::SharedRing;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a running stream hands the detector.
+pub enum StreamEvent {
+    Frame(Frame),
+    /// The source ended (end of file).
+    Eos,
+    /// The pipeline failed; the text says why.
+    Error(String),
+}
+
+/// Formats whose first plane is 8-bit luma at full resolution.
+const LUMA_FIRST_FORMATS: &str = "{ I420, YV12, NV12, NV21, Y42B, Y444, GRAY8 }";
+
+/// Frames queued between the decoder and the detector.
+const FRAME_QUEUE: usize = 8;
+
+/// A running pipeline and the frames coming out of it. Dropping it stops the pipeline.
+pub struct Stream {
+    pipeline: gst::Pipeline,
+    rx: Receiver<StreamEvent>,
+    name: String,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Stream {
+    pub(crate) fn new(
+        pipeline: gst::Pipeline,
+        rx: Receiver<StreamEvent>,
+        name: String,
+        dropped: Arc<AtomicU64>,
+    ) -> Stream {
+        Stream { pipeline, rx, name, dropped }
+    }
+
+    /// The next frame or end, waiting up to `timeout`; `None` when nothing came in time.
+    pub fn next(&self, timeout: Duration) -> Option<StreamEvent> {
+        if let Some(err) = self.pending_error() {
+            return Some(StreamEvent::Error(err));
+        }
+        match self.rx.recv_timeout(timeout) {
+            Ok(ev) => Some(ev),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                self.pending_error().map(StreamEvent::Error)
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Some(StreamEvent::Error("the pipeline stopped".into()))
+            }
+        }
+    }
+
+    fn pending_error(&self) -> Option<String> {
+        let bus = self.pipeline.bus()?;
+        let msg = bus.pop_filtered(&[gst::MessageType::Error])?;
+        match msg.view() {
+            gst::MessageView::Error(e) => Some(describe_gst_error(&self.name, e)),
+            _ => None,
+        }
+    }
+
+    /// Frames dropped because the detector was behind (live sources only).
+    pub fn dropped_frames(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    pub fn pipeline(&self) -> &gst::Pipeline {
+        &self.pipeline
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// Turns a GStreamer error message into one line: the element's complaint and its debug hint.
+pub(crate) fn describe_gst_error(source: &str, e: &gst::message::Error) -> String {
+    let mut text = e.error().to_string();
+    if let Some(debug) = e.debug() {
+        // The debug string's last line is the useful part; the rest is a source-code path.
+        if let Some(last) = debug.lines().last().filter(|l| !l.trim().is_empty()) {
+            text.push_str(" (");
+            text.push_str(last.trim());
+            text.push(')');
+        }
+    }
+    format!("{source}: {text}")
+}
+
+/// Where the video branch delivers what it produces.
+#[derive(Clone)]
+pub(crate) struct Outputs {
+    pub frames: SyncSender<StreamEvent>,
+    pub ring: SharedRing,
+    pub live: bool,
+    pub dropped: Arc<AtomicU64>,
+}
+
+pub(crate) fn channel() -> (SyncSender<StreamEvent>, Receiver<StreamEvent>) {
+    std::sync::mpsc::sync_channel(FRAME_QUEUE)
+}
+
+fn make(factory: &str) -> Result<gst::Element, String> {
+    gst::ElementFactory::make(factory)
+        .build()
+        .map_err(|_| format!("GStreamer element {factory} is missing (run scripts/setup.sh)"))
+}
+
+/// Links a parsed, compressed video pad to the ring and the decoder. Called from a
+/// `pad-added` handler, so everything it adds is brought to the pipeline's state.
+pub(crate) fn attach_video_branch(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    out: Outputs,
+) -> Result<(), String> {
+    let tee = make("tee")?;
+    let au_queue = make("queue")?;
+    let dec_queue = make("queue")?;
+    let decode = make("decodebin")?;
+    let au_sink = gst_app::AppSink::builder().sync(false).build();
+    let raw_sink = gst_app::AppSink::builder()
+        .sync(false)
+        .caps(
+            &format!("video/x-raw, format=(string){LUMA_FIRST_FORMATS}")
+                .parse::<gst::Caps>()
+                .map_err(|e| e.to_string())?,
+        )
+        .build();
+    let convert = make("videoconvert")?;
+
+    pipeline
+        .add_many([&tee, &au_queue, &dec_queue, &decode, &convert, au_sink.upcast_ref(), raw_sink.upcast_ref()])
+        .map_err(|e| e.to_string())?;
+    gst::Element::link_many([&tee, &au_queue, au_sink.upcast_ref()]).map_err(|e| e.to_string())?;
+    gst::Element::link_many([&tee, &dec_queue, &decode]).map_err(|e| e.to_string())?;
+    gst::Element::link_many([&convert, raw_sink.upcast_ref()]).map_err(|e| e.to_string())?;
+
+    let ring = out.ring.clone();
+    au_sink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                if let (Some(buffer), Some(caps)) = (sample.buffer_owned(), sample.caps_owned()) {
+                    ring.push(buffer, caps);
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .eos({
+                let ring = out.ring.clone();
+                move |_| ring.set_eos()
+            })
+            .build(),
+    );
+
+    install_frame_callbacks(&raw_sink, out);
+
+    let convert_sink = convert.static_pad("sink").expect("videoconvert has a sink pad");
+    decode.connect_pad_added(move |_, pad| {
+        let is_video = pad
+            .current_caps()
+            .and_then(|c| c.structure(0).map(|s| s.name().starts_with("video/")))
+            .unwrap_or(false);
+        if is_video && !convert_sink.is_linked() {
+            let _ = pad.link(&convert_sink);
+        }
+    });
+
+    for el in [&tee, &au_queue, &dec_queue, &decode, &convert, au_sink.upcast_ref(), raw_sink.upcast_ref()] {
+        el.sync_state_with_parent().map_err(|e| e.to_string())?;
+    }
+    let tee_sink = tee.static_pad("sink").expect("tee has a sink pad");
+    pad.link(&tee_sink).map_err(|e| format!("cannot link the video stream: {e:?}"))?;
+    Ok(())
+}
+
+/// Sends every decoded frame (its buffer, not a copy) to the detector.
+fn install_frame_callbacks(sink: &gst_app::AppSink, out: Outputs) {
+    let eos_tx = out.frames.clone();
+    let mut info = None;
+    sink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                let Some(frame) = Frame::from_sample(&sample, &mut info) else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                if out.live {
+                    match out.frames.try_send(StreamEvent::Frame(frame)) {
+                        Ok(()) => {}
+                        Err(TrySendError::Full(_)) => {
+                            out.dropped.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(TrySendError::Disconnected(_)) => return Err(gst::FlowError::Flushing),
+                    }
+                } else if out.frames.send(StreamEvent::Frame(frame)).is_err() {
+                    return Err(gst::FlowError::Flushing);
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .eos(move |_| {
+                let _ = eos_tx.send(StreamEvent::Eos);
+            })
+            .build(),
+    );
+}
+
+/// Non-video streams (audio, metadata) are drained into a fakesink so they never block.
+pub(crate) fn attach_discard(pipeline: &gst::Pipeline, pad: &gst::Pad) {
+    if let Ok(sink) = gst::ElementFactory::make("fakesink").property("sync", false).property("async", false).build() {
+        if pipeline.add(&sink).is_ok() {
+            let _ = sink.sync_state_with_parent();
+            if let Some(sp) = sink.static_pad("sink") {
+                let _ = pad.link(&sp);
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! camera-worker: one meteor-watching process per camera.
+//!
+//! Data path: `ingest` (GStreamer: source, decode, compressed pre-roll `ring`) feeds the
+//! `engine` (`detect` -> `track` -> `classify`), whose events the `writer` turns into a
+//! `clip`, `composite`s and a record in the `store`. `filemode` runs the same path on
+//! recorded files.
+
+pub mod classify;
+pub mod clip;
+pub mod composite;
+pub mod config;
+pub mod detect;
+pub mod engine;
+pub mod filemode;
+pub mod ingest;
+pub mod ring;
+pub mod store;
+pub mod track;
+pub mod writer;
+
+/// Initialises GStreamer once per process (cheap after the first call).
+pub fn init_gstreamer() -> Result<(), gstreamer::glib::Error> {
+    gstreamer::init()
+}

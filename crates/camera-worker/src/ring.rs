@@ -1,0 +1,181 @@
+//! The pre-roll ring: the last seconds of the camera's compressed video, as the source
+//! produced it (GStreamer buffers are reference-counted, so nothing is copied). Clips are
+//! cut from it at keyframes and remuxed, never re-encoded, and composites are decoded from
+//! it off the detection path.
+
+use gstreamer as gst;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// One compressed access unit (a frame's worth of bitstream).
+#[derive(Clone)]
+pub struct Au {
+    pub buffer: gst::Buffer,
+    pub caps: gst::Caps,
+    pub pts_ns: Option<u64>,
+    pub dts_ns: Option<u64>,
+    pub keyframe: bool,
+}
+
+impl Au {
+    /// The time to order and cut by: PTS, else DTS.
+    pub fn time_ns(&self) -> Option<u64> {
+        self.pts_ns.or(self.dts_ns)
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    aus: VecDeque<Au>,
+    bytes: usize,
+    newest_ns: u64,
+    eos: bool,
+}
+
+pub struct Ring {
+    inner: Mutex<Inner>,
+    grew: Condvar,
+    retain_ns: u64,
+}
+
+pub type SharedRing = Arc<Ring>;
+
+impl Ring {
+    /// A ring that keeps at least `retain` of video (from the keyframe at or before it).
+    pub fn new(retain: Duration) -> SharedRing {
+        Arc::new(Ring { inner: Mutex::new(Inner::default()), grew: Condvar::new(), retain_ns: retain.as_nanos() as u64 })
+    }
+
+    pub fn push(&self, buffer: gst::Buffer, caps: gst::Caps) {
+        let au = Au {
+            keyframe: !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT),
+            pts_ns: buffer.pts().map(|t| t.nseconds()),
+            dts_ns: buffer.dts().map(|t| t.nseconds()),
+            caps,
+            buffer,
+        };
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = au.time_ns() {
+            g.newest_ns = g.newest_ns.max(t);
+        }
+        g.bytes += au.buffer.size();
+        g.aus.push_back(au);
+        let horizon = g.newest_ns.saturating_sub(self.retain_ns);
+        // Drop whole GOPs only: the oldest kept unit must stay a keyframe at or before the horizon.
+        loop {
+            let next_key = g.aus.iter().skip(1).position(|a| a.keyframe).map(|i| i + 1);
+            match next_key {
+                Some(i) if g.aus[i].time_ns().is_some_and(|t| t <= horizon) => {
+                    let freed: usize = g.aus.drain(..i).map(|a| a.buffer.size()).sum();
+                    g.bytes -= freed;
+                }
+                _ => break,
+            }
+        }
+        drop(g);
+        self.grew.notify_all();
+    }
+
+    pub fn set_eos(&self) {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).eos = true;
+        self.grew.notify_all();
+    }
+
+    /// Forgets everything (a new connection starts a new timeline).
+    pub fn clear(&self) {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *g = Inner::default();
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).bytes
+    }
+
+    /// Waits until the ring holds video up to `t_ns`, it ended, or `timeout` passed.
+    /// Returns true when the video up to `t_ns` is there (or will never come).
+    pub fn wait_for(&self, t_ns: u64, timeout: Duration) -> bool {
+        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (g, _) = self
+            .grew
+            .wait_timeout_while(g, timeout, |g| !g.eos && g.newest_ns < t_ns)
+            .unwrap_or_else(|p| p.into_inner());
+        g.eos || g.newest_ns >= t_ns
+    }
+
+    /// The access units of a clip from `start_ns` to `end_ns`: from the keyframe at or before
+    /// the start (or the oldest keyframe kept), in decode order, up to the last unit whose time
+    /// is at or before the end.
+    pub fn slice(&self, start_ns: u64, end_ns: u64) -> Vec<Au> {
+        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let first = g
+            .aus
+            .iter()
+            .rposition(|a| a.keyframe && a.time_ns().is_some_and(|t| t <= start_ns))
+            .or_else(|| g.aus.iter().position(|a| a.keyframe));
+        let Some(first) = first else { return Vec::new() };
+        let mut out = Vec::new();
+        for a in g.aus.iter().skip(first) {
+            // Decode order: stop at the first unit whose decode time is past the end.
+            if a.dts_ns.or(a.pts_ns).is_some_and(|t| t > end_ns) {
+                break;
+            }
+            out.push(a.clone());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buf(pts_ms: u64, key: bool) -> gst::Buffer {
+        let mut b = gst::Buffer::with_size(1000).unwrap();
+        let bm = b.get_mut().unwrap();
+        bm.set_pts(gst::ClockTime::from_mseconds(pts_ms));
+        if !key {
+            bm.set_flags(gst::BufferFlags::DELTA_UNIT);
+        }
+        b
+    }
+
+    fn filled(retain_s: u64) -> SharedRing {
+        gst::init().unwrap();
+        let ring = Ring::new(Duration::from_secs(retain_s));
+        let caps = gst::Caps::new_empty_simple("video/x-h264");
+        // 10 s at 10 fps, keyframe every second.
+        for i in 0..100u64 {
+            ring.push(buf(i * 100, i % 10 == 0), caps.clone());
+        }
+        ring
+    }
+
+    #[test]
+    fn keeps_whole_gops_back_to_the_horizon() {
+        let ring = filled(3);
+        let all = ring.slice(0, u64::MAX);
+        // Newest is 9.9 s, horizon 6.9 s: the keyframe at 6.0 s is the oldest kept.
+        assert_eq!(all.first().unwrap().pts_ns, Some(6_000_000_000));
+        assert!(all[0].keyframe);
+        assert_eq!(ring.bytes(), 40 * 1000);
+    }
+
+    #[test]
+    fn slice_starts_at_the_keyframe_before() {
+        let ring = filled(20);
+        let s = ring.slice(2_500_000_000, 4_000_000_000);
+        assert_eq!(s.first().unwrap().pts_ns, Some(2_000_000_000));
+        assert_eq!(s.last().unwrap().pts_ns, Some(4_000_000_000));
+        assert_eq!(s.len(), 21);
+    }
+
+    #[test]
+    fn wait_for_returns_at_eos() {
+        let ring = filled(20);
+        assert!(ring.wait_for(9_000_000_000, Duration::from_millis(1)));
+        assert!(!ring.wait_for(12_000_000_000, Duration::from_millis(1)));
+        ring.set_eos();
+        assert!(ring.wait_for(12_000_000_000, Duration::from_millis(1)));
+    }
+}
