@@ -110,9 +110,7 @@ pub fn process_file(input: &Path, cmd: &DetectCmd, settings: &crate::config::Res
                     Engine::new(p, settings.mask.clone(), origin)
                 });
                 match eng.process(&frame) {
-                    Ok(events) => events.into_iter().for_each(|e| {
-                        writer.submit(e);
-                    }),
+                    Ok(events) => events.into_iter().for_each(|e| writer.submit_wait(e)),
                     Err(e) => {
                         failure = Some(anyhow::anyhow!("{}: {e:#}", input.display()));
                         break;
@@ -121,7 +119,7 @@ pub fn process_file(input: &Path, cmd: &DetectCmd, settings: &crate::config::Res
             }
             Some(StreamEvent::Eos) => break,
             Some(StreamEvent::Error(e)) => {
-                failure = Some(anyhow::anyhow!(classify_error(&e, engine.is_some())));
+                failure = Some(anyhow::anyhow!(classify_error(input, &e, engine.is_some())));
                 break;
             }
             None => {
@@ -132,7 +130,7 @@ pub fn process_file(input: &Path, cmd: &DetectCmd, settings: &crate::config::Res
     }
     if let Some(eng) = engine.as_mut() {
         for e in eng.finish() {
-            writer.submit(e);
+            writer.submit_wait(e);
         }
     }
     ring.set_eos();
@@ -168,11 +166,13 @@ pub fn process_file(input: &Path, cmd: &DetectCmd, settings: &crate::config::Res
 }
 
 /// Errors mid-file mean a damaged file; errors before the first frame mean not a video.
-fn classify_error(e: &str, had_frames: bool) -> String {
+fn classify_error(input: &Path, e: &str, had_frames: bool) -> String {
+    let name = input.display().to_string();
+    let detail = e.strip_prefix(&format!("{name}: ")).unwrap_or(e);
     if had_frames {
-        format!("{e} (the file looks truncated or damaged)")
+        format!("{name}: {detail} (the file looks truncated or damaged)")
     } else {
-        e.to_string()
+        format!("{name}: not a playable video: {detail}")
     }
 }
 

@@ -42,6 +42,12 @@ impl Track {
     pub fn last(&self) -> &Point {
         self.points.last().expect("a track has at least one point")
     }
+    /// A track made of given points (tests of the classifier).
+    #[doc(hidden)]
+    pub fn for_tests(points: Vec<Point>) -> Track {
+        Track { id: 0, points, vx: 0.0, vy: 0.0, overflow: 0, missed: 0 }
+    }
+
     fn predict(&self, frame: u64) -> (f32, f32) {
         let df = (frame - self.last().frame) as f32;
         (self.last().x + self.vx * df, self.last().y + self.vy * df)

@@ -72,6 +72,13 @@ impl Writer {
         }
     }
 
+    /// Queues an event, waiting for room (file mode: nothing is dropped, reading just slows).
+    pub fn submit_wait(&self, ev: Event) {
+        if let Some(tx) = self.tx.as_ref() {
+            let _ = tx.send(ev);
+        }
+    }
+
     /// Writes what is queued and returns every record written.
     pub fn finish(mut self) -> Vec<Detection> {
         self.tx.take();

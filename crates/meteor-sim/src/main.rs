@@ -1,1 +1,114 @@
-fn main(){}
+//! `meteor-sim`: renders simulated night-sky clips with ground truth, and scores detector
+//! output against the truth. The work is done by the `meteor_sim` library.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use meteor_sim::score::{load_detections, load_truth, score};
+use meteor_sim::{render_clip, Profile, RenderSpec};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "meteor-sim", version, about = "Simulated night skies for meteor watch")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render DIR/NAME.mp4 (H.264) and DIR/NAME.truth.json.
+    Render {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// mixed, quiet, shower or hard.
+        #[arg(long, default_value = "mixed")]
+        profile: Profile,
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1280)]
+        width: u32,
+        #[arg(long, default_value_t = 720)]
+        height: u32,
+        #[arg(long, default_value_t = 30.0)]
+        fps: f64,
+        /// Seconds.
+        #[arg(long, default_value_t = 60.0)]
+        duration: f64,
+        /// File stem; default `{profile}_{width}x{height}_s{seed}`.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Score detections against truth: recall (by SNR), precision, false positives by cause.
+    Score {
+        /// TRUTH.json=DETECTIONS.jsonl (repeatable). A missing detections file means none.
+        #[arg(long = "pair", required = true, value_name = "TRUTH=DETECTIONS")]
+        pairs: Vec<String>,
+        /// Print a JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Seconds the detector took, to report the realtime factor.
+        #[arg(long)]
+        elapsed_s: Option<f64>,
+    },
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Render { seed, profile, out, width, height, fps, duration, name } => {
+            let mut spec = RenderSpec::from_profile(profile, seed, width, height, fps, duration);
+            spec.name = name;
+            let r = render_clip(&spec, &out)?;
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for e in &r.truth.events {
+                *counts.entry(e.kind.as_str()).or_default() += 1;
+            }
+            let events: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!(
+                "{}: {} frames ({:.1} s at {} fps) in {:.1} s ({:.0} fps); events: {}",
+                r.video_path.display(),
+                r.truth.frames,
+                r.truth.duration_s,
+                r.truth.fps,
+                r.elapsed_s,
+                r.truth.frames as f64 / r.elapsed_s.max(1e-9),
+                if events.is_empty() { "none".into() } else { events.join(", ") }
+            );
+        }
+        Command::Score { pairs, json, elapsed_s } => {
+            let mut loaded = Vec::new();
+            for pair in &pairs {
+                let (t, d) = split_pair(pair)?;
+                let truth = load_truth(&t).context("reading truth")?;
+                let dets = load_detections(&d).context("reading detections")?;
+                loaded.push((truth, dets));
+            }
+            let mut report = score(&loaded);
+            if let Some(e) = elapsed_s {
+                report = report.with_elapsed(e);
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_table());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Splits `TRUTH=DETECTIONS`, preferring the `=` right after `.json` so paths may contain `=`.
+fn split_pair(pair: &str) -> Result<(PathBuf, PathBuf)> {
+    let at = pair.find(".json=").map(|i| i + 5).or_else(|| pair.find('='));
+    match at {
+        Some(i) if i > 0 && i + 1 < pair.len() => Ok((pair[..i].into(), pair[i + 1..].into())),
+        _ => bail!("--pair `{pair}` is not TRUTH.json=DETECTIONS.jsonl"),
+    }
+}

@@ -26,7 +26,7 @@ pub struct Stars {
 
 impl Stars {
     pub fn new(spec: &RenderSpec, sky: &Sky) -> Stars {
-        let (w, h) = (spec.width as usize, spec.height as usize);
+        let w = spec.width as usize;
         let mut rng = stream_rng(spec.seed, Stream::Stars, 0);
         let psf = spec.scale().clamp(0.8, 2.0);
         let sigma = spec.noise_sigma as f32;
@@ -96,8 +96,8 @@ impl Stars {
 fn make_star(c: [f64; 2], sigma: f64, amp: f32, scint: f32) -> Star {
     let r = (3.0 * sigma).ceil() as usize;
     let size = 2 * r + 1;
-    let x0 = c[0].round() as usize - r;
-    let y0 = c[1].round() as usize - r;
+    let x0 = (c[0].round() as usize).saturating_sub(r);
+    let y0 = (c[1].round() as usize).saturating_sub(r);
     let k = -0.5 / (sigma * sigma);
     let mut stamp = Vec::with_capacity(size * size);
     for j in 0..size {

@@ -53,16 +53,22 @@ impl Stream {
 
     /// The next frame or end, waiting up to `timeout`; `None` when nothing came in time.
     pub fn next(&self, timeout: Duration) -> Option<StreamEvent> {
-        if let Some(err) = self.pending_error() {
-            return Some(StreamEvent::Error(err));
-        }
-        match self.rx.recv_timeout(timeout) {
-            Ok(ev) => Some(ev),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                self.pending_error().map(StreamEvent::Error)
+        // Errors arrive on the bus, frames on the channel: look at both every 50 ms.
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(err) = self.pending_error() {
+                return Some(StreamEvent::Error(err));
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                Some(StreamEvent::Error("the pipeline stopped".into()))
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left.min(Duration::from_millis(50))) {
+                Ok(ev) => return Some(ev),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if left.is_zero() => {
+                    return self.pending_error().map(StreamEvent::Error);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Some(StreamEvent::Error(format!("{}: the pipeline stopped", self.name)));
+                }
             }
         }
     }

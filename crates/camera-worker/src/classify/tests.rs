@@ -1,0 +1,104 @@
+//! The classifier on hand-made tracks: one per kind of thing a night sky shows.
+
+use super::*;
+use crate::track::{Point, Track};
+
+const G: Geometry = Geometry { width: 1280, height: 720, fps: 25.0 };
+
+fn track(points: impl IntoIterator<Item = (u64, f32, f32, f32)>) -> Track {
+    let pts: Vec<Point> = points
+        .into_iter()
+        .map(|(frame, x, y, peak)| Point {
+            frame,
+            t: frame as f64 / G.fps,
+            x,
+            y,
+            half_w: 2.0,
+            half_h: 2.0,
+            area: 6,
+            peak,
+            noise: 2.0,
+        })
+        .collect();
+    let mut t = Track::for_tests(pts);
+    t.id = 1;
+    t
+}
+
+fn verdict(t: &Track) -> Result<f64, Reason> {
+    match classify(t, &DetectionParams::default(), G) {
+        Verdict::Meteor { confidence, .. } => Ok(confidence),
+        Verdict::Rejected { reason, .. } => Err(reason),
+    }
+}
+
+/// A meteor's brightness: rises, peaks, fades.
+fn lightcurve(i: u64, n: u64) -> f32 {
+    let u = (i as f32 + 0.5) / n as f32;
+    10.0 + 60.0 * (std::f32::consts::PI * u).sin()
+}
+
+#[test]
+fn a_straight_fast_streak_is_a_meteor() {
+    let t = track((0..12).map(|i| (100 + i, 200.0 + 15.0 * i as f32, 150.0 + 8.0 * i as f32, lightcurve(i, 12))));
+    let c = verdict(&t).expect("meteor");
+    assert!(c > 0.7, "confidence {c}");
+    let f = measure(&t, G);
+    assert!((f.speed_px_s - 17.0 * 25.0).abs() < 10.0, "{f:?}");
+    assert!(f.start_xy[0] < 200.0 && f.end_xy[0] > 365.0, "{f:?}");
+}
+
+#[test]
+fn a_slow_long_meteor_like_the_gmn_one_is_kept() {
+    // 45 px/s at 720p for 3.8 s, fading in and out.
+    let t = track((0..95).map(|i| (i, 1135.0 - 1.0 * i as f32, 510.0 + 1.45 * i as f32, lightcurve(i, 95))));
+    verdict(&t).expect("a slow meteor must not be thrown away by a speed floor");
+}
+
+#[test]
+fn a_twinkling_star_is_stationary() {
+    let t = track((0..30).map(|i| (i * 2, 500.0 + (i % 3) as f32 * 0.5, 300.0, 30.0)));
+    assert_eq!(verdict(&t), Err(Reason::Stationary));
+}
+
+#[test]
+fn a_satellite_is_rejected() {
+    // Steady, 30 px/s, crossing for 12 s.
+    let t = track((0..300).map(|i| (i, 100.0 + 1.2 * i as f32, 100.0 + 0.3 * i as f32, 25.0)));
+    assert_eq!(verdict(&t), Err(Reason::TooLong));
+    let short = track((0..90).map(|i| (i, 100.0 + 1.2 * i as f32, 100.0 + 0.3 * i as f32, 25.0)));
+    assert_eq!(verdict(&short), Err(Reason::Satellite));
+}
+
+#[test]
+fn a_blinking_plane_is_rejected() {
+    // Seen every 25th frame (strobe) plus two neighbours.
+    let t = track(
+        (0..8u64).flat_map(|k| (0..2).map(move |j| k * 12 + j)).map(|f| (f, 300.0 + 0.8 * f as f32, 200.0, 40.0)),
+    );
+    assert_eq!(verdict(&t), Err(Reason::Blinking));
+}
+
+#[test]
+fn an_insect_wandering_is_rejected() {
+    let t = track((0..20).map(|i| {
+        let a = i as f32 * 0.5;
+        (i, 400.0 + 12.0 * i as f32, 300.0 + 60.0 * a.sin(), 80.0)
+    }));
+    assert_eq!(verdict(&t), Err(Reason::Curved));
+}
+
+#[test]
+fn a_back_and_forth_flutter_is_rejected() {
+    let t = track((0..16).map(|i| (i, 400.0 + if i % 2 == 0 { 0.0 } else { 40.0 } + i as f32 * 2.0, 300.0, 60.0)));
+    assert!(matches!(verdict(&t), Err(Reason::Erratic) | Err(Reason::Curved)), "{:?}", verdict(&t));
+}
+
+#[test]
+fn too_few_frames_and_low_confidence() {
+    let t = track((0..3).map(|i| (i, 100.0 + 20.0 * i as f32, 100.0, 60.0)));
+    assert_eq!(verdict(&t), Err(Reason::TooFewFrames));
+    let p = DetectionParams { min_confidence: 0.99, ..DetectionParams::default() };
+    let faint = track((0..6).map(|i| (i, 100.0 + 20.0 * i as f32, 100.0, 7.0)));
+    assert!(matches!(classify(&faint, &p, G), Verdict::Rejected { reason: Reason::LowConfidence, .. }));
+}

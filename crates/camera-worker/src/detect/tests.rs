@@ -1,0 +1,93 @@
+//! The detector on synthetic frames: noise, a moving dot, a flash, the mask.
+
+use super::*;
+use opencv::core::{Mat, Point, Scalar, CV_8UC1};
+
+const W: i32 = 640;
+const H: i32 = 360;
+const FPS: f64 = 25.0;
+
+fn noisy_frame(seed: u64, sigma: f64) -> Mat {
+    core::set_rng_seed(seed as i32).unwrap();
+    let mut m = Mat::new_rows_cols_with_default(H, W, CV_8UC1, Scalar::all(0.0)).unwrap();
+    core::randn(&mut m, &Scalar::all(40.0), &Scalar::all(sigma)).unwrap();
+    m
+}
+
+fn detector(p: DetectionParams) -> Detector {
+    Detector::new(p, W as u32, H as u32, FPS, None).unwrap()
+}
+
+/// Runs `n` noise frames through the detector; returns candidates seen after warm-up.
+fn settle(d: &mut Detector, n: u64) -> usize {
+    let mut seen = 0;
+    for i in 0..n {
+        let f = noisy_frame(i, 3.0);
+        let o = d.process(&f, i as f64 / FPS).unwrap();
+        if !o.suppressed {
+            seen += o.candidates.len();
+        }
+    }
+    seen
+}
+
+#[test]
+fn plain_noise_gives_almost_no_candidates() {
+    let mut d = detector(DetectionParams::default());
+    let seen = settle(&mut d, 100);
+    assert!(seen <= 5, "{seen} candidates from 75 frames of Gaussian noise");
+    let sigma = d.noise_sigma();
+    // pyrDown averages: the noise at half scale is well under the full-resolution 3.0.
+    assert!(sigma > 0.5 && sigma < 3.0, "measured noise {sigma}");
+}
+
+#[test]
+fn a_bright_dot_is_found_where_it_is() {
+    let mut d = detector(DetectionParams::default());
+    settle(&mut d, 40);
+    let mut f = noisy_frame(999, 3.0);
+    imgproc::circle(&mut f, Point::new(301, 121), 3, Scalar::all(120.0), imgproc::FILLED, imgproc::LINE_8, 0).unwrap();
+    let o = d.process(&f, 40.0 / FPS).unwrap();
+    assert!(!o.flash && !o.suppressed);
+    let c = o.candidates.iter().max_by(|a, b| a.peak.total_cmp(&b.peak)).expect("the dot");
+    assert!((c.x - 301.0).abs() < 2.0 && (c.y - 121.0).abs() < 2.0, "{c:?}");
+    assert!(c.peak > 40.0 && c.peak / c.noise > 10.0, "{c:?}");
+}
+
+#[test]
+fn a_global_brightening_is_one_flash_and_no_candidates() {
+    let mut d = detector(DetectionParams::default());
+    settle(&mut d, 40);
+    for i in 0..4 {
+        let mut f = noisy_frame(500 + i, 3.0);
+        let mut lit = Mat::default();
+        core::add(&f, &Scalar::all(50.0), &mut lit, &core::no_array(), -1).unwrap();
+        f = lit;
+        let o = d.process(&f, (40 + i) as f64 / FPS).unwrap();
+        assert!(o.flash, "frame {i}: changed {}", o.changed_ratio);
+        assert!(o.candidates.is_empty());
+    }
+    // Dark again: held off for flash_holdoff_s, then back to normal.
+    let o = d.process(&noisy_frame(600, 3.0), 44.0 / FPS).unwrap();
+    assert!(o.suppressed && o.candidates.is_empty());
+    assert_eq!(d.flashes(), 1);
+}
+
+#[test]
+fn excluded_bottom_strip_is_never_reported() {
+    let p = DetectionParams { exclude_bottom: 0.25, ..DetectionParams::default() };
+    let mut d = detector(p);
+    settle(&mut d, 40);
+    let mut f = noisy_frame(999, 3.0);
+    imgproc::circle(&mut f, Point::new(300, 330), 4, Scalar::all(200.0), imgproc::FILLED, imgproc::LINE_8, 0).unwrap();
+    let o = d.process(&f, 40.0 / FPS).unwrap();
+    assert!(o.candidates.iter().all(|c| c.y < 270.0), "{:?}", o.candidates);
+}
+
+#[test]
+fn processing_sizes() {
+    assert_eq!(processing_size(1920, 1080, 0.5), Size::new(960, 540));
+    assert_eq!(processing_size(1920, 1080, 0.25), Size::new(480, 270));
+    assert_eq!(processing_size(1280, 720, 1.0), Size::new(1280, 720));
+    assert_eq!(processing_size(1280, 720, 0.3), Size::new(384, 216));
+}

@@ -1,0 +1,351 @@
+//! The named profiles: random but seeded content for a [`RenderSpec`]. Speeds and sizes are
+//! defined at 720p and multiplied by `height / 720`; meteors stay in the sky, above the
+//! foreground strip. Every profile works at any duration (content is sparser below ~10 s).
+
+use crate::rng::{log_uniform, stream_rng, uniform, SimRng, Stream};
+use crate::spec::{
+    Background, EventSpec, Flare, FlashSpec, FlickerSpec, MeteorSpec, MoverKind, MoverSpec, Profile, Pulse,
+    RenderSpec,
+};
+use rand::Rng;
+use std::f64::consts::TAU;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Distractor {
+    Plane,
+    Satellite,
+    Insect,
+    Bird,
+    Flicker,
+    Headlights,
+    Flash,
+}
+
+const ALL_DISTRACTORS: [Distractor; 7] = [
+    Distractor::Plane,
+    Distractor::Satellite,
+    Distractor::Insect,
+    Distractor::Bird,
+    Distractor::Flicker,
+    Distractor::Headlights,
+    Distractor::Flash,
+];
+
+struct Gen {
+    rng: SimRng,
+    w: f64,
+    h: f64,
+    s: f64,
+    /// PSF scale (sizes of point sources).
+    psf: f64,
+    fps: f64,
+    dur: f64,
+    sigma: f64,
+    /// Bottom of the sky (top of the foreground strip).
+    sky_line: f64,
+    strip: f64,
+}
+
+impl Gen {
+    fn u(&mut self, lo: f64, hi: f64) -> f64 {
+        uniform(&mut self.rng, lo, hi)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.rng.random::<f64>() < p
+    }
+
+    fn inside(&self, p: [f64; 2]) -> bool {
+        p[0] >= 0.0 && p[1] >= 0.0 && p[0] <= self.w - 1.0 && p[1] <= self.h - 1.0
+    }
+
+    /// A random meteor starting at `t`, or `None` if none fits.
+    fn meteor(&mut self, t: f64, snr: f64, radiant: Option<([f64; 2], f64)>) -> Option<MeteorSpec> {
+        let margin = 20.0 * self.s;
+        let y_max = self.sky_line - margin;
+        let max_dur = (self.dur - t - 0.1).min(2.0);
+        if max_dur < 0.1 || y_max < 2.0 * margin {
+            return None;
+        }
+        for _ in 0..200 {
+            let mut dur = 0.1 + 1.9 * self.rng.random::<f64>().powi(2);
+            let speed = match radiant {
+                Some((_, v)) => v * self.u(0.85, 1.15),
+                None => log_uniform(&mut self.rng, 90.0, 1200.0) * self.s,
+            };
+            let max_len = 0.7 * self.w.hypot(y_max);
+            dur = dur.min(max_len / speed).min(max_dur);
+            if dur < 0.1 {
+                continue;
+            }
+            let len = speed * dur;
+            let mut a = [self.u(margin, self.w - margin), self.u(margin, y_max)];
+            let dir = match radiant {
+                Some((r, _)) => {
+                    let d = [a[0] - r[0], a[1] - r[1]];
+                    let n = d[0].hypot(d[1]).max(1e-6);
+                    [d[0] / n, d[1] / n]
+                }
+                None => {
+                    let ang = self.u(0.0, TAU);
+                    [ang.cos(), ang.sin()]
+                }
+            };
+            let mut b = [a[0] + dir[0] * len, a[1] + dir[1] * len];
+            let mode = self.rng.random::<f64>();
+            if mode < 0.12 {
+                // enters the frame: move the path back so it starts outside
+                let k = self.u(0.2, 0.5) * len;
+                a = [a[0] - dir[0] * k, a[1] - dir[1] * k];
+                b = [b[0] - dir[0] * k, b[1] - dir[1] * k];
+                if self.inside(a) || !self.inside(b) {
+                    continue;
+                }
+            } else if mode < 0.24 {
+                if self.inside(b) {
+                    continue; // meant to leave the frame
+                }
+            } else if !self.inside(b) {
+                continue;
+            }
+            if a[1] > y_max || b[1] > y_max {
+                continue;
+            }
+            let mut m = MeteorSpec::new(a, b, t, t + dur, snr);
+            m.width_sigma = self.u(0.8, 1.5) * self.psf;
+            m.peak_at = self.u(0.3, 0.8);
+            if self.chance(0.5) {
+                m.deceleration = self.u(0.05, 0.3);
+            }
+            if self.chance(0.25) {
+                let frames = self.rng.random_range(2..=4) as f64;
+                let at = t + dur * self.u(0.3, 0.85);
+                let gain = self.u(2.0, 3.0);
+                m.flares.push(Flare { at_s: at, duration_s: frames / self.fps, gain });
+                // `snr` is the peak including the flare (reached when the flare is at the peak)
+                m.peak_snr = snr / gain;
+            }
+            if snr > 50.0 {
+                m.halo = true;
+                m.width_sigma = self.u(1.3, 2.0) * self.psf;
+            }
+            return Some(m);
+        }
+        None
+    }
+
+    fn sky_point(&mut self) -> [f64; 2] {
+        let sky = self.sky_line;
+        [self.u(0.05, 0.95) * self.w, self.u(0.05, 0.8) * sky]
+    }
+
+    fn distractor(&mut self, kind: Distractor, t: f64) -> Option<EventSpec> {
+        let s = self.s;
+        let ev: EventSpec = match kind {
+            Distractor::Plane => {
+                let vis = self.u(20.0, 60.0);
+                let a = self.sky_point();
+                let ang = self.u(-0.45, 0.45) + if self.chance(0.5) { 0.0 } else { std::f64::consts::PI };
+                let len = self.u(10.0, 30.0) * s * vis;
+                let b = [a[0] + ang.cos() * len, a[1] + ang.sin() * len];
+                let mut m = MoverSpec::plane(a, b, t, t + vis).with_amplitude(self.u(15.0, 40.0));
+                let period = self.u(0.9, 1.3);
+                m.kind = MoverKind::Plane {
+                    strobe: self.u(120.0, 230.0),
+                    strobe_period_s: period,
+                    strobe_on_s: self.u(0.08, 0.12),
+                    strobe_phase_s: t + self.u(0.0, period),
+                };
+                m.sigma = 1.2 * self.psf;
+                m.into()
+            }
+            Distractor::Satellite => {
+                let vis = self.u(10.0, 40.0);
+                let a = self.sky_point();
+                let ang = self.u(0.0, TAU);
+                let len = self.u(20.0, 60.0) * s * vis;
+                let b = [a[0] + ang.cos() * len, a[1] + ang.sin() * len];
+                let mut m = MoverSpec::satellite(a, b, t, t + vis).with_amplitude(self.u(3.0, 10.0) * self.sigma);
+                let fade = if self.chance(0.4) { self.u(1.0, 3.0) } else { 0.0 };
+                m.kind = MoverKind::Satellite { fade_s: fade };
+                m.sigma = self.psf;
+                m.into()
+            }
+            Distractor::Insect => {
+                let d = self.u(0.3, 1.5);
+                let a = [self.u(0.0, self.w), self.u(0.0, self.h)];
+                let ang = self.u(0.0, TAU);
+                let len = self.u(100.0, 400.0) * s * d;
+                let b = [a[0] + ang.cos() * len, a[1] + ang.sin() * len];
+                let mut m = MoverSpec::insect(a, b, t, t + d).with_amplitude(self.u(40.0, 200.0));
+                m.kind = MoverKind::Insect { wiggle_px: self.u(5.0, 25.0) * s, wiggle_hz: self.u(2.0, 6.0) };
+                m.sigma = self.u(3.0, 6.0) * s;
+                m.bend_px = self.u(-30.0, 30.0) * s;
+                m.into()
+            }
+            Distractor::Bird => {
+                let d = self.u(0.5, 2.0);
+                let a = self.sky_point();
+                let ang = self.u(-0.6, 0.6) + if self.chance(0.5) { 0.0 } else { std::f64::consts::PI };
+                let len = self.u(80.0, 250.0) * s * d;
+                let b = [a[0] + ang.cos() * len, a[1] + ang.sin() * len];
+                let mut m = MoverSpec::bird(a, b, t, t + d).with_amplitude(self.u(8.0, 25.0));
+                m.kind = MoverKind::Bird { flap_hz: self.u(3.0, 8.0), flap_depth: self.u(0.3, 0.6) };
+                m.sigma = self.u(2.0, 4.0) * s;
+                m.bend_px = self.u(-0.3, 0.3) * len;
+                m.into()
+            }
+            Distractor::Flicker => {
+                let d = self.u(5.0, 20.0);
+                let xy = if self.strip < 4.0 || self.chance(0.5) {
+                    self.sky_point()
+                } else {
+                    [self.u(0.05, 0.95) * self.w, self.h - self.u(0.1, 0.35) * self.strip]
+                };
+                let mut f = FlickerSpec::new(xy, t, t + d, self.u(30.0, 160.0));
+                f.sigma = self.u(1.0, 2.0) * self.psf;
+                f.pattern_seed = self.rng.random();
+                f.into()
+            }
+            Distractor::Headlights => {
+                if self.strip < 8.0 {
+                    return None;
+                }
+                let d = self.u(2.0, 8.0);
+                let y = self.h - self.u(0.1, 0.3) * self.strip;
+                let x = self.u(0.05, 0.95) * self.w;
+                let dx = self.u(40.0, 200.0) * s * d * if self.chance(0.5) { 1.0 } else { -1.0 };
+                let mut m = MoverSpec::headlights([x, y], [x + dx, y], t, t + d).with_amplitude(self.u(150.0, 300.0));
+                m.kind = MoverKind::Headlights { separation: self.u(8.0, 24.0) * s, glow: self.u(12.0, 25.0) };
+                m.sigma = self.u(1.5, 3.0) * s;
+                m.into()
+            }
+            Distractor::Flash => {
+                let total = self.u(0.2, 0.8);
+                let n = self.rng.random_range(2..=5);
+                let mut times: Vec<f64> = (1..n).map(|_| t + self.u(0.03, total - 0.05)).collect();
+                times.insert(0, t);
+                times.sort_by(f64::total_cmp);
+                let pulses = times
+                    .into_iter()
+                    .map(|at| Pulse { at_s: at, amplitude: self.u(30.0, 90.0), decay_s: self.u(0.02, 0.06) })
+                    .collect();
+                FlashSpec { pulses, gradient_angle: self.u(0.0, TAU), gradient_floor: self.u(0.3, 0.6) }.into()
+            }
+        };
+        Some(ev)
+    }
+
+    /// Meteors from `first` every `gap` seconds (drawn per meteor), a second one at about the
+    /// same time with probability `together`.
+    fn meteors(&mut self, first: (f64, f64), gap: (f64, f64), together: f64, snr: &mut dyn FnMut(&mut Gen) -> f64, radiant: Option<([f64; 2], f64)>, out: &mut Vec<EventSpec>) {
+        let mut t = self.u(first.0, first.1);
+        while t + 0.2 < self.dur {
+            let v = snr(self);
+            out.extend(self.meteor(t, v, radiant).map(EventSpec::from));
+            if self.chance(together) {
+                let t2 = (t + self.u(-0.2, 0.3)).max(0.0);
+                let v = snr(self);
+                out.extend(self.meteor(t2, v, radiant).map(EventSpec::from));
+            }
+            t += self.u(gap.0, gap.1);
+        }
+    }
+
+    /// Each distractor `rate` times a minute on average, at uniform times.
+    fn sample(&mut self, rates: &[(Distractor, f64)], out: &mut Vec<EventSpec>) {
+        for &(kind, rate) in rates {
+            let n = (rate * self.dur / 60.0 + self.rng.random::<f64>()).floor() as usize;
+            for _ in 0..n {
+                let t = self.u(0.0, (self.dur - 0.5).max(0.0));
+                out.extend(self.distractor(kind, t));
+            }
+        }
+    }
+
+    /// Every distractor type at least once in every minute (or part of one).
+    fn every_type(&mut self, out: &mut Vec<EventSpec>) {
+        let windows = (self.dur / 60.0).ceil().max(1.0) as usize;
+        let span = self.dur / windows as f64;
+        for kind in ALL_DISTRACTORS {
+            for k in 0..windows {
+                let lo = k as f64 * span;
+                let t = self.u(lo, lo + (span - 0.5).max(0.0));
+                out.extend(self.distractor(kind, t));
+            }
+        }
+    }
+}
+
+pub(crate) fn generate(profile: Profile, seed: u64, width: u32, height: u32, fps: f64, duration_s: f64) -> RenderSpec {
+    let mut spec = RenderSpec::custom(seed, width, height, fps, duration_s);
+    spec.profile = Some(profile);
+    let mut bg = Background::clear_night();
+    match profile {
+        Profile::Mixed => bg.osd_clock = true,
+        Profile::Quiet => {
+            bg.osd_clock = true;
+            bg.clouds = true;
+        }
+        Profile::Shower => {}
+        Profile::Hard => {
+            bg.clouds = true;
+            bg.moon = true;
+            spec.noise_sigma = 6.0;
+        }
+    }
+    let s = spec.scale();
+    let strip = bg.foreground_ratio * height as f64;
+    let mut g = Gen {
+        rng: stream_rng(seed, Stream::Profile, 0),
+        w: width as f64,
+        h: height as f64,
+        s,
+        psf: s.clamp(0.8, 2.0),
+        fps,
+        dur: spec.frames() as f64 / fps.max(1.0),
+        sigma: spec.noise_sigma,
+        sky_line: height as f64 - strip,
+        strip,
+    };
+    spec.background = bg;
+    let mut ev = Vec::new();
+    use Distractor::*;
+    match profile {
+        Profile::Mixed => {
+            let mut snr = |g: &mut Gen| {
+                if g.chance(0.06) {
+                    g.u(60.0, 150.0)
+                } else {
+                    log_uniform(&mut g.rng, 3.0, 40.0)
+                }
+            };
+            g.meteors((0.5, 3.5), (6.0, 10.0), 0.15, &mut snr, None, &mut ev);
+            let rates = [(Plane, 0.8), (Satellite, 0.8), (Insect, 1.0), (Bird, 0.5), (Flash, 0.3), (Flicker, 0.5), (Headlights, 0.5)];
+            g.sample(&rates, &mut ev);
+        }
+        Profile::Quiet => g.every_type(&mut ev),
+        Profile::Shower => {
+            let radiant = [g.u(-0.3, 1.3) * g.w, g.u(-0.6, 0.1) * g.h];
+            let speed = g.u(500.0, 1000.0) * s;
+            let mut snr = |g: &mut Gen| {
+                if g.chance(0.03) {
+                    g.u(60.0, 150.0)
+                } else {
+                    log_uniform(&mut g.rng, 3.0, 30.0)
+                }
+            };
+            g.meteors((0.3, 1.5), (2.0, 3.0), 0.25, &mut snr, Some((radiant, speed)), &mut ev);
+            g.sample(&[(Plane, 0.3), (Satellite, 0.5), (Insect, 0.3)], &mut ev);
+            spec.notes = format!("radiant at ({:.0}, {:.0})", radiant[0], radiant[1]);
+        }
+        Profile::Hard => {
+            let mut snr = |g: &mut Gen| log_uniform(&mut g.rng, 2.5, 8.0);
+            g.meteors((0.5, 3.5), (6.0, 10.0), 0.1, &mut snr, None, &mut ev);
+            g.sample(&[(Plane, 0.5), (Satellite, 0.8), (Flicker, 0.3), (Bird, 0.3)], &mut ev);
+        }
+    }
+    ev.sort_by(|a, b| a.start_s().total_cmp(&b.start_s()));
+    spec.events = ev;
+    spec
+}
