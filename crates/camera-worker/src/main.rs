@@ -25,6 +25,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // One process per camera: OpenCV's own thread pool would only make workers fight for cores.
+    let _ = opencv::core::set_num_threads(1);
     let result = match &cli.command {
         Command::Detect(cmd) => filemode::run(cmd),
     };

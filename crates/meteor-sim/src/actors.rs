@@ -265,9 +265,8 @@ impl Actor {
     }
 }
 
-/// Meteor lightcurve: `peak_snr * sigma * (u/p)^a * ((1-u)/(1-p))^b`, peaking at `p`, times
-/// the flares in effect.
-fn meteor_amplitude(m: &MeteorSpec, sigma: f64, t: f64) -> f64 {
+/// Smooth meteor lightcurve, 0..1: `(u/p)^a * ((1-u)/(1-p))^b`, peaking (1) at `u = p`.
+pub(crate) fn lightcurve(m: &MeteorSpec, t: f64) -> f64 {
     let span = (m.end_s - m.start_s).max(1e-9);
     let u = (t - m.start_s) / span;
     if !(0.0..=1.0).contains(&u) {
@@ -276,7 +275,12 @@ fn meteor_amplitude(m: &MeteorSpec, sigma: f64, t: f64) -> f64 {
     let p = m.peak_at.clamp(0.05, 0.95);
     let b = 0.6;
     let a = b * p / (1.0 - p);
-    let mut f = (u / p).powf(a) * ((1.0 - u) / (1.0 - p)).powf(b);
+    (u / p).powf(a) * ((1.0 - u) / (1.0 - p)).powf(b)
+}
+
+/// Meteor amplitude: `peak_snr * sigma * lightcurve`, times the flares in effect.
+fn meteor_amplitude(m: &MeteorSpec, sigma: f64, t: f64) -> f64 {
+    let mut f = lightcurve(m, t);
     for fl in &m.flares {
         if t >= fl.at_s && t <= fl.at_s + fl.duration_s {
             f *= fl.gain;

@@ -2,6 +2,7 @@
 //! defined at 720p and multiplied by `height / 720`; meteors stay in the sky, above the
 //! foreground strip. Every profile works at any duration (content is sparser below ~10 s).
 
+use crate::actors::lightcurve;
 use crate::rng::{log_uniform, stream_rng, uniform, SimRng, Stream};
 use crate::spec::{
     Background, EventSpec, Flare, FlashSpec, FlickerSpec, MeteorSpec, MoverKind, MoverSpec, Profile, Pulse,
@@ -120,10 +121,13 @@ impl Gen {
             if self.chance(0.25) {
                 let frames = self.rng.random_range(2..=4) as f64;
                 let at = t + dur * self.u(0.3, 0.85);
-                let gain = self.u(2.0, 3.0);
-                m.flares.push(Flare { at_s: at, duration_s: frames / self.fps, gain });
-                // `snr` is the peak including the flare (reached when the flare is at the peak)
-                m.peak_snr = snr / gain;
+                let flare = Flare { at_s: at, duration_s: frames / self.fps, gain: self.u(2.0, 3.0) };
+                // keep `snr` the peak of the whole lightcurve, flare included
+                let top = (0..=8)
+                    .map(|i| lightcurve(&m, at + flare.duration_s * i as f64 / 8.0) * flare.gain)
+                    .fold(1.0, f64::max);
+                m.peak_snr = snr / top;
+                m.flares.push(flare);
             }
             if snr > 50.0 {
                 m.halo = true;
@@ -212,7 +216,7 @@ impl Gen {
                     return None;
                 }
                 let d = self.u(2.0, 8.0);
-                let y = self.h - self.u(0.1, 0.3) * self.strip;
+                let y = self.h - self.u(0.15, 0.4) * self.strip;
                 let x = self.u(0.05, 0.95) * self.w;
                 let dx = self.u(40.0, 200.0) * s * d * if self.chance(0.5) { 1.0 } else { -1.0 };
                 let mut m = MoverSpec::headlights([x, y], [x + dx, y], t, t + d).with_amplitude(self.u(150.0, 300.0));
@@ -321,7 +325,7 @@ pub(crate) fn generate(profile: Profile, seed: u64, width: u32, height: u32, fps
                 }
             };
             g.meteors((0.5, 3.5), (6.0, 10.0), 0.15, &mut snr, None, &mut ev);
-            let rates = [(Plane, 0.8), (Satellite, 0.8), (Insect, 1.0), (Bird, 0.5), (Flash, 0.3), (Flicker, 0.5), (Headlights, 0.5)];
+            let rates = [(Plane, 1.0), (Satellite, 1.0), (Insect, 1.5), (Bird, 0.7), (Flash, 0.4), (Flicker, 0.6), (Headlights, 0.6)];
             g.sample(&rates, &mut ev);
         }
         Profile::Quiet => g.every_type(&mut ev),
