@@ -22,6 +22,8 @@ pub enum Reason {
     Satellite,
     Curved,
     Erratic,
+    Diffuse,
+    Flapping,
     LowConfidence,
 }
 
@@ -38,6 +40,8 @@ impl Reason {
             Reason::Satellite => "satellite",
             Reason::Curved => "curved",
             Reason::Erratic => "erratic",
+            Reason::Diffuse => "diffuse",
+            Reason::Flapping => "flapping",
             Reason::LowConfidence => "low_confidence",
         }
     }
@@ -66,6 +70,15 @@ pub struct Features {
     pub brightness_cv: f64,
     pub peak_brightness: f64,
     pub peak_snr: f64,
+    /// Median thickness across the path, full-resolution pixels: a meteor is a thin streak,
+    /// an out-of-focus insect or a lit bird a fat blob.
+    pub width_px: f64,
+    /// Swings of brightness of over 40 % of the peak, up or down: a flapping bird, a
+    /// tumbling insect. A meteor rises and fades, with a flare or two.
+    pub swings: u32,
+    /// Brightness at the two ends of the track over its peak (smoothed): a meteor fades in
+    /// and out, a satellite or an aircraft shines the same from end to end.
+    pub end_brightness: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,9 +129,18 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     if f.duration_s > p.max_duration_s as f64 {
         return reject(Some(f), Reason::TooLong);
     }
-    // Satellites: slow, long and steady. Meteors this slow flare and fade.
-    if f.duration_s > 3.0 && f.speed_px_s < 0.06 * diag && f.brightness_cv < 0.2 {
+    // Satellites and aircraft lights: long and as bright at both ends as in the middle.
+    // Meteors that last this long fade in and out.
+    if f.duration_s > 2.0 && f.end_brightness > 0.6 {
         return reject(Some(f), Reason::Satellite);
+    }
+    // Insects, moths and lit birds near the lens: fat blobs. Meteors are thin streaks, and a
+    // bright one that blooms wide also moves fast.
+    if f.width_px > 0.006 * diag && f.speed_px_s < 0.3 * diag {
+        return reject(Some(f), Reason::Diffuse);
+    }
+    if f.swings >= 3 {
+        return reject(Some(f), Reason::Flapping);
     }
     if f.residual_px > allowed_residual {
         return reject(Some(f), Reason::Curved);
@@ -139,8 +161,8 @@ fn clamp01(v: f64) -> f64 {
 
 /// 0..1 from the evidence: signal over noise, frames seen, straightness, steadiness.
 fn confidence(f: &Features, p: &DetectionParams, allowed_residual: f64) -> f64 {
-    let snr = clamp01((f.peak_snr - 2.5) / 5.5);
-    let frames = clamp01((f.frames as f64 - p.min_frames as f64 + 2.0) / 6.0);
+    let snr = clamp01((f.peak_snr - 4.0) / 10.0);
+    let frames = clamp01((f.frames as f64 - p.min_frames as f64 + 1.0) / 8.0);
     let straight = 1.0 - clamp01(f.residual_px / allowed_residual);
     let steady = 1.0 - clamp01(f.speed_spread - 0.2);
     let c = 0.30 * snr + 0.20 * frames + 0.20 * straight + 0.15 * steady + 0.15 * clamp01(f.fill);
@@ -189,6 +211,15 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
         step_speeds.push(d / df);
     }
     let frame_span = last.frame - first.frame + 1;
+    let mut widths: Vec<f64> = pts
+        .iter()
+        .map(|p| {
+            let along = 2.0 * (ux.abs() * p.half_w as f64 + uy.abs() * p.half_h as f64);
+            let full_area = p.area as f64 * (p.half_w as f64 * p.half_h as f64 * 4.0) / p.bbox_area.max(1) as f64;
+            full_area / along.max(1.0)
+        })
+        .collect();
+    let width_px = median(&mut widths);
     let peaks: Vec<f64> = pts.iter().map(|p| p.peak as f64 * p.area.max(1) as f64).collect();
     let mean_b = peaks.iter().sum::<f64>() / n;
     let cv = (peaks.iter().map(|b| (b - mean_b).powi(2)).sum::<f64>() / n).sqrt() / mean_b.max(1e-6);
@@ -207,7 +238,57 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
         brightness_cv: cv,
         peak_brightness: pts.iter().map(|p| p.peak as f64).fold(0.0, f64::max),
         peak_snr: pts.iter().map(|p| p.peak as f64 / p.noise.max(0.5) as f64).fold(0.0, f64::max),
+        width_px,
+        swings: swings(&peaks),
+        end_brightness: end_brightness(&peaks),
     }
+}
+
+/// Counts alternating rises and falls of over 40 % of the (lightly smoothed) peak.
+fn swings(b: &[f64]) -> u32 {
+    if b.len() < 6 {
+        return 0;
+    }
+    let smooth: Vec<f64> = b.windows(3).map(|w| median(&mut w.to_vec())).collect();
+    let peak = smooth.iter().cloned().fold(0.0, f64::max);
+    let step = 0.4 * peak;
+    let (mut lo, mut hi) = (smooth[0], smooth[0]);
+    let mut rising: Option<bool> = None;
+    let mut n = 0;
+    for &v in &smooth[1..] {
+        match rising {
+            Some(true) if v < hi - step => (n, rising, lo) = (n + 1, Some(false), v),
+            Some(false) if v > lo + step => (n, rising, hi) = (n + 1, Some(true), v),
+            None if v > lo + step => (rising, hi) = (Some(true), v),
+            None if v < hi - step => (rising, lo) = (Some(false), v),
+            _ => {}
+        }
+        hi = hi.max(v);
+        lo = lo.min(v);
+        if rising == Some(true) {
+            lo = v.min(lo.max(v));
+        }
+        if rising == Some(false) {
+            hi = v.max(hi.min(v));
+        }
+    }
+    n
+}
+
+/// The dimmer of the track's two ends (median of its first and last fifth) over the peak of
+/// the brightness smoothed over five sightings.
+fn end_brightness(b: &[f64]) -> f64 {
+    if b.len() < 10 {
+        return 0.0;
+    }
+    // Wide enough that an aircraft strobe (a few frames) cannot be the median.
+    let win = if b.len() >= 30 { 9 } else { 5 };
+    let smooth: Vec<f64> = b.windows(win).map(|w| median(&mut w.to_vec())).collect();
+    let peak = smooth.iter().cloned().fold(0.0, f64::max).max(1e-6);
+    let k = (smooth.len() / 5).max(1);
+    let head = median(&mut smooth[..k].to_vec());
+    let tail = median(&mut smooth[smooth.len() - k..].to_vec());
+    head.min(tail) / peak
 }
 
 /// Median absolute deviation over the median: 0 for a steady speed.

@@ -18,6 +18,8 @@ pub struct Point {
     pub half_w: f32,
     pub half_h: f32,
     pub area: u32,
+    /// Bounding-box area at processing scale (with `area`, how much of its box it fills).
+    pub bbox_area: u32,
     pub peak: f32,
     pub noise: f32,
 }
@@ -173,6 +175,7 @@ fn point(frame: u64, t: f64, c: &Candidate) -> Point {
         half_w: c.half_w,
         half_h: c.half_h,
         area: c.area,
+        bbox_area: c.bbox_area,
         peak: c.peak,
         noise: c.noise,
     }
@@ -202,7 +205,7 @@ mod tests {
     use super::*;
 
     fn cand(x: f32, y: f32) -> Candidate {
-        Candidate { x, y, half_w: 2.0, half_h: 2.0, area: 4, peak: 40.0, noise: 2.0 }
+        Candidate { x, y, half_w: 2.0, half_h: 2.0, area: 4, bbox_area: 4, peak: 40.0, noise: 2.0 }
     }
 
     fn tracker() -> Tracker {

@@ -64,14 +64,14 @@ impl Sensitivity {
                 min_threshold: 8.0,
                 min_frames: 5,
                 min_length: 0.03,
-                min_confidence: 0.6,
+                min_confidence: 0.75,
                 ..medium
             },
             Sensitivity::High => DetectionParams {
                 k_sigma: 3.5,
                 min_threshold: 5.0,
                 min_frames: 3,
-                min_confidence: 0.35,
+                min_confidence: 0.5,
                 ..medium
             },
             Sensitivity::Faint => DetectionParams {
@@ -79,7 +79,7 @@ impl Sensitivity {
                 min_threshold: 4.0,
                 min_area: 1,
                 min_frames: 5,
-                min_confidence: 0.3,
+                min_confidence: 0.45,
                 ..medium
             },
             Sensitivity::Fireball => DetectionParams {
@@ -178,7 +178,7 @@ impl Default for DetectionParams {
             max_speed: 4.0,
             max_duration_s: 8.0,
             max_residual: 0.06,
-            min_confidence: 0.45,
+            min_confidence: 0.6,
             exclude_bottom: 0.0,
             exclude_edge: 0.0,
             scale: 0.5,

@@ -7,10 +7,11 @@
 //! where it becomes / stops being visible inside the frame and the clip.
 
 use crate::draw::{FrameBuf, Horizon};
+use crate::events::{EventSpec, FlashSpec, FlickerSpec, MeteorSpec, MoverKind, MoverSpec};
+use crate::path::Path;
 use crate::sky::Sky;
-use crate::spec::{EventSpec, FlashSpec, FlickerSpec, MeteorSpec, MoverKind, MoverSpec};
 use meteor_core::TruthEvent;
-use std::f64::consts::{PI, TAU};
+use std::f64::consts::TAU;
 
 /// Amplitude samples per frame along a streak.
 const SAMPLES: usize = 5;
@@ -26,8 +27,11 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn inside(&self, p: [f64; 2]) -> bool {
-        p[0] >= 0.0 && p[1] >= 0.0 && p[0] <= (self.width - 1) as f64 && p[1] <= (self.height - 1) as f64
+    pub(crate) fn inside(&self, p: [f64; 2]) -> bool {
+        p[0] >= 0.0
+            && p[1] >= 0.0
+            && p[0] <= (self.width - 1) as f64
+            && p[1] <= (self.height - 1) as f64
     }
 
     /// Luma headroom above the background at `p` (what is left before saturating).
@@ -36,75 +40,16 @@ impl Ctx<'_> {
     }
 }
 
-/// A trajectory: `a` at `t0` to `b` at `t1`, optionally decelerating, bowed sideways by `bend`
-/// px at mid-path and swinging sideways by `wiggle` px at `wiggle_hz` (zero at both ends).
-#[derive(Debug, Clone)]
-pub struct Path {
-    pub a: [f64; 2],
-    pub b: [f64; 2],
-    pub t0: f64,
-    pub t1: f64,
-    pub decel: f64,
-    pub bend: f64,
-    pub wiggle: f64,
-    pub wiggle_hz: f64,
-}
-
-impl Path {
-    fn straight(a: [f64; 2], b: [f64; 2], t0: f64, t1: f64) -> Path {
-        Path { a, b, t0, t1, decel: 0.0, bend: 0.0, wiggle: 0.0, wiggle_hz: 0.0 }
-    }
-
-    pub fn pos(&self, t: f64) -> [f64; 2] {
-        let span = (self.t1 - self.t0).max(1e-9);
-        let u = ((t - self.t0) / span).clamp(0.0, 1.0);
-        let d = self.decel.clamp(0.0, 0.95);
-        let s = (1.0 + d) * u - d * u * u;
-        let (dx, dy) = (self.b[0] - self.a[0], self.b[1] - self.a[1]);
-        let len = dx.hypot(dy).max(1e-9);
-        let (nx, ny) = (-dy / len, dx / len);
-        let side = self.bend * 4.0 * u * (1.0 - u) + self.wiggle * (TAU * self.wiggle_hz * (t - self.t0)).sin() * (PI * u).sin();
-        [self.a[0] + dx * s + nx * side, self.a[1] + dy * s + ny * side]
-    }
-
-    /// The visible part `(t_enter, t_exit)` of the path within the frame and the clip.
-    fn visible(&self, ctx: &Ctx) -> Option<(f64, f64)> {
-        let (ts, te) = (self.t0.max(0.0), self.t1.min(ctx.duration_s));
-        if te < ts {
-            return None;
-        }
-        let n = (((te - ts) * 240.0) as usize).clamp(64, 20_000);
-        let at = |i: usize| ts + (te - ts) * i as f64 / n as f64;
-        let first = (0..=n).find(|&i| ctx.inside(self.pos(at(i))))?;
-        let last = (0..=n).rev().find(|&i| ctx.inside(self.pos(at(i))))?;
-        let refine = |mut out: f64, mut inn: f64| {
-            for _ in 0..30 {
-                let mid = 0.5 * (out + inn);
-                if ctx.inside(self.pos(mid)) {
-                    inn = mid
-                } else {
-                    out = mid
-                }
-            }
-            inn
-        };
-        let enter = if first == 0 { ts } else { refine(at(first - 1), at(first)) };
-        let exit = if last == n { te } else { refine(at(last + 1), at(last)) };
-        Some((enter, exit))
-    }
-
-    /// Part of the exposure `[t0, t1)` during which the object exists.
-    fn exposure(&self, t0: f64, t1: f64) -> Option<(f64, f64)> {
-        let (a, b) = (t0.max(self.t0), t1.min(self.t1));
-        (b > a).then_some((a, b))
-    }
-}
-
 fn sample_times(a: f64, b: f64) -> [f64; SAMPLES] {
     std::array::from_fn(|i| a + (b - a) * i as f64 / (SAMPLES - 1) as f64)
 }
 
-fn truth(kind: &str, t: (f64, f64), xy: Option<([f64; 2], [f64; 2])>, snr: Option<f64>) -> TruthEvent {
+fn truth(
+    kind: &str,
+    t: (f64, f64),
+    xy: Option<([f64; 2], [f64; 2])>,
+    snr: Option<f64>,
+) -> TruthEvent {
     let r = |v: f64| (v * 1000.0).round() / 1000.0;
     let rp = |p: [f64; 2]| [(p[0] * 10.0).round() / 10.0, (p[1] * 10.0).round() / 10.0];
     TruthEvent {
@@ -137,7 +82,11 @@ impl Actor {
             EventSpec::Mover(m) => {
                 let mut path = Path::straight(m.start_xy, m.end_xy, m.start_s, m.end_s);
                 path.bend = m.bend_px;
-                if let MoverKind::Insect { wiggle_px, wiggle_hz } = m.kind {
+                if let MoverKind::Insect {
+                    wiggle_px,
+                    wiggle_hz,
+                } = m.kind
+                {
                     path.wiggle = wiggle_px;
                     path.wiggle_hz = wiggle_hz;
                 }
@@ -150,7 +99,11 @@ impl Actor {
     /// Adds the flash's brightening for the exposure as a linear field `a + b*x + c*y` (luma).
     pub fn flash_field(&self, t0: f64, t1: f64, w: usize, h: usize) -> Option<[f64; 3]> {
         let Actor::Flash(f) = self else { return None };
-        let gain = sample_times(t0, t1).iter().map(|&t| flash_gain(f, t)).sum::<f64>() / SAMPLES as f64;
+        let gain = sample_times(t0, t1)
+            .iter()
+            .map(|&t| flash_gain(f, t))
+            .sum::<f64>()
+            / SAMPLES as f64;
         if gain < 0.01 {
             return None;
         }
@@ -159,13 +112,19 @@ impl Actor {
         let k = (1.0 - f.gradient_floor.clamp(0.0, 1.0)) * 0.5;
         // factor = floor + k * (1 + (c*(2x/w-1) + s*(2y/h-1)) / n), in [floor, 1]
         let a = f.gradient_floor + k * (1.0 - (c + s) / n);
-        Some([gain * a, gain * k * 2.0 * c / (n * w as f64), gain * k * 2.0 * s / (n * h as f64)])
+        Some([
+            gain * a,
+            gain * k * 2.0 * c / (n * w as f64),
+            gain * k * 2.0 * s / (n * h as f64),
+        ])
     }
 
     pub fn draw(&self, fb: &mut FrameBuf, t0: f64, t1: f64, ctx: &Ctx) {
         match self {
             Actor::Meteor(m, path) => {
-                let Some((a, b)) = path.exposure(t0, t1) else { return };
+                let Some((a, b)) = path.exposure(t0, t1) else {
+                    return;
+                };
                 let amps = meteor_amps(m, ctx, a, b);
                 let (pa, pb) = (path.pos(a), path.pos(b));
                 let hz: Horizon = Some(&ctx.sky.horizon);
@@ -177,38 +136,63 @@ impl Actor {
             }
             Actor::Flash(_) => {}
             Actor::Mover(m, path) => {
-                let Some((a, b)) = path.exposure(t0, t1) else { return };
+                let Some((a, b)) = path.exposure(t0, t1) else {
+                    return;
+                };
                 let (pa, pb) = (path.pos(a), path.pos(b));
                 let amp = m.amplitude as f32;
                 let sky_hz: Horizon = Some(&ctx.sky.horizon);
                 match m.kind {
-                    MoverKind::Plane { strobe, strobe_period_s, strobe_on_s, strobe_phase_s } => {
+                    MoverKind::Plane {
+                        strobe,
+                        strobe_period_s,
+                        strobe_on_s,
+                        strobe_phase_s,
+                    } => {
                         let on = on_fraction(a, b, strobe_period_s, strobe_on_s, strobe_phase_s);
                         let v = amp + (strobe * on) as f32;
                         fb.add_streak(pa, pb, &[v], m.sigma, sky_hz);
                     }
                     MoverKind::Satellite { fade_s } => {
-                        let amps = sample_times(a, b).map(|t| amp * fade(t, m.end_s, fade_s) as f32);
+                        let amps =
+                            sample_times(a, b).map(|t| amp * fade(t, m.end_s, fade_s) as f32);
                         fb.add_streak(pa, pb, &amps, m.sigma, sky_hz);
                     }
                     MoverKind::Insect { .. } => fb.add_streak(pa, pb, &[amp], m.sigma, None),
-                    MoverKind::Bird { flap_hz, flap_depth } => {
-                        let amps = sample_times(a, b).map(|t| amp * (1.0 + flap_depth * (TAU * flap_hz * t).sin()) as f32);
+                    MoverKind::Bird {
+                        flap_hz,
+                        flap_depth,
+                    } => {
+                        let amps = sample_times(a, b)
+                            .map(|t| amp * (1.0 + flap_depth * (TAU * flap_hz * t).sin()) as f32);
                         fb.add_streak(pa, pb, &amps, m.sigma, None);
                     }
                     MoverKind::Headlights { separation, glow } => {
                         let half = separation / 2.0;
                         for dx in [-half, half] {
-                            fb.add_streak([pa[0] + dx, pa[1]], [pb[0] + dx, pb[1]], &[amp], m.sigma, None);
+                            fb.add_streak(
+                                [pa[0] + dx, pa[1]],
+                                [pb[0] + dx, pb[1]],
+                                &[amp],
+                                m.sigma,
+                                None,
+                            );
                         }
                         let dir = (m.end_xy[0] - m.start_xy[0]).signum();
-                        let mid = [0.5 * (pa[0] + pb[0]) + dir * separation, 0.5 * (pa[1] + pb[1]) + 2.0 * m.sigma];
+                        let mid = [
+                            0.5 * (pa[0] + pb[0]) + dir * separation,
+                            0.5 * (pa[1] + pb[1]) + 2.0 * m.sigma,
+                        ];
                         fb.add_blob(mid, glow as f32, 2.5 * separation, 1.5 * m.sigma.max(1.5));
                     }
                 }
             }
             Actor::Flicker(f, pattern) => {
-                let on: f64 = pattern.iter().map(|&(s, e)| (t1.min(e) - t0.max(s)).max(0.0)).sum::<f64>() / (t1 - t0);
+                let on: f64 = pattern
+                    .iter()
+                    .map(|&(s, e)| (t1.min(e) - t0.max(s)).max(0.0))
+                    .sum::<f64>()
+                    / (t1 - t0);
                 if on > 0.0 {
                     fb.add_point(f.xy, (f.amplitude * on) as f32, f.sigma, None);
                 }
@@ -227,20 +211,44 @@ impl Actor {
                 let mut peak: f64 = 0.0;
                 for i in first.max(0)..=last {
                     let (t0, t1) = (i as f64 / ctx.fps, (i + 1) as f64 / ctx.fps);
-                    let Some((a, b)) = path.exposure(t0, t1) else { continue };
-                    for (t, amp) in sample_times(a, b).into_iter().zip(meteor_amps(m, ctx, a, b)) {
+                    let Some((a, b)) = path.exposure(t0, t1) else {
+                        continue;
+                    };
+                    for (t, amp) in sample_times(a, b)
+                        .into_iter()
+                        .zip(meteor_amps(m, ctx, a, b))
+                    {
                         let p = path.pos(t);
                         if ctx.inside(p) {
                             peak = peak.max((amp as f64).min(ctx.headroom(p)));
                         }
                     }
                 }
-                Some(truth("meteor", (ts, te), Some((path.pos(ts), path.pos(te))), Some(peak / sigma)))
+                Some(truth(
+                    "meteor",
+                    (ts, te),
+                    Some((path.pos(ts), path.pos(te))),
+                    Some(peak / sigma),
+                ))
             }
             Actor::Flash(f) => {
-                let start = f.pulses.iter().map(|p| p.at_s).fold(f64::INFINITY, f64::min).max(0.0);
-                let end = f.pulses.iter().map(|p| p.at_s + 3.0 * p.decay_s).fold(0.0, f64::max).min(ctx.duration_s);
-                let peak = f.pulses.iter().map(|p| flash_gain(f, p.at_s)).fold(0.0, f64::max);
+                let start = f
+                    .pulses
+                    .iter()
+                    .map(|p| p.at_s)
+                    .fold(f64::INFINITY, f64::min)
+                    .max(0.0);
+                let end = f
+                    .pulses
+                    .iter()
+                    .map(|p| p.at_s + 3.0 * p.decay_s)
+                    .fold(0.0, f64::max)
+                    .min(ctx.duration_s);
+                let peak = f
+                    .pulses
+                    .iter()
+                    .map(|p| flash_gain(f, p.at_s))
+                    .fold(0.0, f64::max);
                 (end > start).then(|| truth("flash", (start, end), None, Some(peak / sigma)))
             }
             Actor::Mover(m, path) => {
@@ -352,20 +360,11 @@ mod tests {
     }
 
     #[test]
-    fn path_ends_and_wiggle() {
-        let mut p = Path::straight([0.0, 0.0], [100.0, 0.0], 1.0, 2.0);
-        p.wiggle = 10.0;
-        p.wiggle_hz = 3.3;
-        p.bend = 5.0;
-        let e = p.pos(2.0);
-        assert!((e[0] - 100.0).abs() < 1e-6 && e[1].abs() < 1e-6);
-        assert!(p.pos(1.5)[1].abs() > 1.0);
-    }
-
-    #[test]
     fn lightcurve_peaks_at_peak_snr() {
         let m = MeteorSpec::new([0.0, 0.0], [100.0, 0.0], 1.0, 2.0, 10.0);
-        let peak = (0..=1000).map(|i| meteor_amplitude(&m, 2.0, 1.0 + i as f64 / 1000.0)).fold(0.0, f64::max);
+        let peak = (0..=1000)
+            .map(|i| meteor_amplitude(&m, 2.0, 1.0 + i as f64 / 1000.0))
+            .fold(0.0, f64::max);
         assert!((peak - 20.0).abs() < 1e-6);
         assert_eq!(meteor_amplitude(&m, 2.0, 0.5), 0.0);
     }

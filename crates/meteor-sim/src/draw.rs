@@ -26,7 +26,7 @@ impl FrameBuf<'_> {
         self.data[y * self.stride + x] = v;
     }
 
-    #[inline]
+    #[cfg(test)]
     pub fn get(&self, x: usize, y: usize) -> u8 {
         self.data[y * self.stride + x]
     }
@@ -47,14 +47,23 @@ impl FrameBuf<'_> {
     /// `amp(u) * exp(-d^2 / 2 sigma^2)`, `d` being its distance to the segment and `u` the
     /// relative position (0..1) of its closest point on it; `amps` are samples of the
     /// amplitude evenly spaced along the segment, interpolated linearly.
-    pub fn add_streak(&mut self, p0: [f64; 2], p1: [f64; 2], amps: &[f32], sigma: f64, horizon: Horizon) {
+    pub fn add_streak(
+        &mut self,
+        p0: [f64; 2],
+        p1: [f64; 2],
+        amps: &[f32],
+        sigma: f64,
+        horizon: Horizon,
+    ) {
         if amps.is_empty() || amps.iter().all(|&a| a <= 0.0) {
             return;
         }
         let reach = 3.0 * sigma;
         let lo = [p0[0].min(p1[0]) - reach, p0[1].min(p1[1]) - reach];
         let hi = [p0[0].max(p1[0]) + reach, p0[1].max(p1[1]) + reach];
-        let Some((x0, x1, y0, y1)) = self.bbox(lo, hi) else { return };
+        let Some((x0, x1, y0, y1)) = self.bbox(lo, hi) else {
+            return;
+        };
         let (dx, dy) = ((p1[0] - p0[0]) as f32, (p1[1] - p0[1]) as f32);
         let len2 = dx * dx + dy * dy;
         let inv_len2 = if len2 > 1e-6 { 1.0 / len2 } else { 0.0 };
@@ -104,9 +113,13 @@ impl FrameBuf<'_> {
         }
         let lo = [c[0] - 3.0 * sx, c[1] - 3.0 * sy];
         let hi = [c[0] + 3.0 * sx, c[1] + 3.0 * sy];
-        let Some((x0, x1, y0, y1)) = self.bbox(lo, hi) else { return };
+        let Some((x0, x1, y0, y1)) = self.bbox(lo, hi) else {
+            return;
+        };
         let (kx, ky) = (-0.5 / (sx * sx) as f32, -0.5 / (sy * sy) as f32);
-        let col: Vec<f32> = (x0..x1).map(|x| (kx * (x as f32 - c[0] as f32).powi(2)).exp()).collect();
+        let col: Vec<f32> = (x0..x1)
+            .map(|x| (kx * (x as f32 - c[0] as f32).powi(2)).exp())
+            .collect();
         for y in y0..y1 {
             let ay = amp * (ky * (y as f32 - c[1] as f32).powi(2)).exp();
             if ay < 0.05 {
@@ -142,7 +155,12 @@ mod tests {
     #[test]
     fn streak_peaks_on_the_segment_and_saturates() {
         let mut data = vec![10u8; 64 * 64];
-        let mut fb = FrameBuf { data: &mut data, width: 64, height: 64, stride: 64 };
+        let mut fb = FrameBuf {
+            data: &mut data,
+            width: 64,
+            height: 64,
+            stride: 64,
+        };
         fb.add_streak([10.0, 20.0], [50.0, 20.0], &[30.0, 30.0], 1.0, None);
         assert_eq!(fb.get(30, 20), 40);
         assert!(fb.get(30, 22) < 16 && fb.get(30, 22) > 10);
@@ -155,7 +173,12 @@ mod tests {
     fn horizon_hides_sky_objects() {
         let mut data = vec![0u8; 32 * 32];
         let horizon = vec![16u16; 32];
-        let mut fb = FrameBuf { data: &mut data, width: 32, height: 32, stride: 32 };
+        let mut fb = FrameBuf {
+            data: &mut data,
+            width: 32,
+            height: 32,
+            stride: 32,
+        };
         fb.add_streak([5.0, 10.0], [5.0, 25.0], &[100.0], 1.0, Some(&horizon));
         assert_eq!(fb.get(5, 12), 100);
         assert_eq!(fb.get(5, 20), 0);

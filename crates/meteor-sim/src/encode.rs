@@ -69,7 +69,12 @@ pub fn render_clip(spec: &RenderSpec, out_dir: &Path) -> Result<RenderOutput, Si
         fps = format!("{:.1}", truth.frames as f64 / elapsed_s.max(1e-9)),
         "clip rendered"
     );
-    Ok(RenderOutput { video_path, truth_path, truth, elapsed_s })
+    Ok(RenderOutput {
+        video_path,
+        truth_path,
+        truth,
+        elapsed_s,
+    })
 }
 
 /// Encodes every frame of `scene` to an H.264 MP4 at `path`.
@@ -79,19 +84,23 @@ pub fn encode_mp4(scene: &Scene, path: &Path) -> Result<(), SimError> {
     let (w, h) = (spec.width, spec.height);
     let fps = fps_fraction(spec.fps);
     let key_int = (2.0 * spec.fps).round().max(1.0) as u32;
-    let location = path.to_str().ok_or_else(|| SimError::InvalidSpec(format!("non-UTF-8 path {}", path.display())))?;
+    let location = path
+        .to_str()
+        .ok_or_else(|| SimError::InvalidSpec(format!("non-UTF-8 path {}", path.display())))?;
     let pipeline = gst::Pipeline::new();
     let make = |factory: &str| {
-        gst::ElementFactory::make(factory)
-            .build()
-            .map_err(|e| SimError::Gst(format!("cannot create `{factory}` (is its GStreamer plugin installed?): {e}")))
+        gst::ElementFactory::make(factory).build().map_err(|e| {
+            SimError::Gst(format!(
+                "cannot create `{factory}` (is its GStreamer plugin installed?): {e}"
+            ))
+        })
     };
     let src = make("appsrc")?;
     let enc = make("x264enc")?;
     let parse = make("h264parse")?;
     let mux = make("mp4mux")?;
     let sink = make("filesink")?;
-    enc.set_property_from_str("speed-preset", "superfast");
+    enc.set_property_from_str("speed-preset", "ultrafast");
     enc.set_property_from_str("tune", "zerolatency");
     enc.set_property("key-int-max", key_int);
     enc.set_property("bitrate", bitrate_kbps(w, h));
@@ -100,17 +109,25 @@ pub fn encode_mp4(scene: &Scene, path: &Path) -> Result<(), SimError> {
     pipeline.add_many([&src, &enc, &parse, &mux, &sink])?;
     gst::Element::link_many([&src, &enc, &parse, &mux, &sink])?;
 
-    let info = gst_video::VideoInfo::builder(gst_video::VideoFormat::I420, w, h).fps(fps).build()?;
-    let appsrc = src.downcast::<gst_app::AppSrc>().expect("appsrc is an AppSrc");
+    let info = gst_video::VideoInfo::builder(gst_video::VideoFormat::I420, w, h)
+        .fps(fps)
+        .build()?;
+    let appsrc = src
+        .downcast::<gst_app::AppSrc>()
+        .expect("appsrc is an AppSrc");
     appsrc.set_caps(Some(&info.to_caps()?));
     appsrc.set_format(gst::Format::Time);
     appsrc.set_block(true);
     appsrc.set_max_bytes(4 * info.size() as u64);
 
-    pipeline.set_state(gst::State::Playing).map_err(|e| SimError::Gst(format!("cannot start pipeline: {e}")))?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|e| SimError::Gst(format!("cannot start pipeline: {e}")))?;
     let bus = pipeline.bus().expect("pipeline has a bus");
     let result = push_frames(scene, &appsrc, &info, fps, &bus).and_then(|()| {
-        appsrc.end_of_stream().map_err(|e| SimError::Gst(format!("end of stream: {e:?}")))?;
+        appsrc
+            .end_of_stream()
+            .map_err(|e| SimError::Gst(format!("end of stream: {e:?}")))?;
         wait_eos(&bus)
     });
     let _ = pipeline.set_state(gst::State::Null);
@@ -139,7 +156,9 @@ fn push_frames(
         }
         if appsrc.push_buffer(buffer).is_err() {
             // The pipeline stopped: report its error.
-            return Err(bus_error(bus).unwrap_or_else(|| SimError::Gst("appsrc refused a buffer".into())));
+            return Err(
+                bus_error(bus).unwrap_or_else(|| SimError::Gst("appsrc refused a buffer".into()))
+            );
         }
         if let Some(err) = bus_error(bus) {
             return Err(err);
@@ -172,7 +191,9 @@ fn wait_eos(bus: &gst::Bus) -> Result<(), SimError> {
             ))),
             _ => unreachable!("filtered"),
         },
-        None => Err(SimError::Gst("timed out waiting for the encoder to finish".into())),
+        None => Err(SimError::Gst(
+            "timed out waiting for the encoder to finish".into(),
+        )),
     }
 }
 

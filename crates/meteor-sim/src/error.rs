@@ -11,11 +11,10 @@ pub enum SimError {
     /// GStreamer failed to build or run the encoding pipeline.
     #[error("gstreamer: {0}")]
     Gst(String),
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A truth JSON file that cannot be parsed.
     #[error("{path}: {message}")]
@@ -30,10 +29,10 @@ pub enum SimError {
 }
 
 impl SimError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         SimError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

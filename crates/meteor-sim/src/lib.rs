@@ -20,10 +20,12 @@
 //! ```
 
 mod actors;
-pub mod draw;
+mod draw;
 mod encode;
 mod error;
+mod events;
 mod osd;
+mod path;
 mod profile;
 mod rng;
 mod scene;
@@ -34,8 +36,8 @@ mod stars;
 
 pub use encode::{bitrate_kbps, encode_mp4, render_clip, RenderOutput};
 pub use error::SimError;
-pub use scene::Scene;
-pub use spec::{
-    Background, EventSpec, Flare, FlashSpec, FlickerSpec, MeteorSpec, MoverKind, MoverSpec, Profile, Pulse,
-    RenderSpec,
+pub use events::{
+    EventSpec, Flare, FlashSpec, FlickerSpec, MeteorSpec, MoverKind, MoverSpec, Pulse,
 };
+pub use scene::Scene;
+pub use spec::{Background, Profile, RenderSpec};

@@ -9,7 +9,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "meteor-sim", version, about = "Simulated night skies for meteor watch")]
+#[command(
+    name = "meteor-sim",
+    version,
+    about = "Simulated night skies for meteor watch"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,7 +66,16 @@ fn main() -> Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Render { seed, profile, out, width, height, fps, duration, name } => {
+        Command::Render {
+            seed,
+            profile,
+            out,
+            width,
+            height,
+            fps,
+            duration,
+            name,
+        } => {
             let mut spec = RenderSpec::from_profile(profile, seed, width, height, fps, duration);
             spec.name = name;
             let r = render_clip(&spec, &out)?;
@@ -79,10 +92,18 @@ fn main() -> Result<()> {
                 r.truth.fps,
                 r.elapsed_s,
                 r.truth.frames as f64 / r.elapsed_s.max(1e-9),
-                if events.is_empty() { "none".into() } else { events.join(", ") }
+                if events.is_empty() {
+                    "none".into()
+                } else {
+                    events.join(", ")
+                }
             );
         }
-        Command::Score { pairs, json, elapsed_s } => {
+        Command::Score {
+            pairs,
+            json,
+            elapsed_s,
+        } => {
             let mut loaded = Vec::new();
             for pair in &pairs {
                 let (t, d) = split_pair(pair)?;
@@ -94,19 +115,32 @@ fn main() -> Result<()> {
             if let Some(e) = elapsed_s {
                 report = report.with_elapsed(e);
             }
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+            let text = if json {
+                serde_json::to_string_pretty(&report)? + "\n"
             } else {
-                print!("{}", report.to_table());
-            }
+                report.to_table()
+            };
+            write_stdout(&text)?;
         }
     }
     Ok(())
 }
 
+/// Prints `text`; a closed pipe (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 /// Splits `TRUTH=DETECTIONS`, preferring the `=` right after `.json` so paths may contain `=`.
 fn split_pair(pair: &str) -> Result<(PathBuf, PathBuf)> {
-    let at = pair.find(".json=").map(|i| i + 5).or_else(|| pair.find('='));
+    let at = pair
+        .find(".json=")
+        .map(|i| i + 5)
+        .or_else(|| pair.find('='));
     match at {
         Some(i) if i > 0 && i + 1 < pair.len() => Ok((pair[..i].into(), pair[i + 1..].into())),
         _ => bail!("--pair `{pair}` is not TRUTH.json=DETECTIONS.jsonl"),

@@ -37,7 +37,12 @@ impl Osd {
     pub fn new(width: usize, height: usize, start: NaiveDateTime) -> Osd {
         let scale = ((height as f64 / 360.0).round() as usize).max(1);
         let margin = 8 * scale;
-        let mut osd = Osd { x0: margin, y0: margin, scale, start };
+        let mut osd = Osd {
+            x0: margin,
+            y0: margin,
+            scale,
+            start,
+        };
         // Shrink on tiny frames so the text fits.
         while osd.scale > 1 && osd.bbox().1[0] >= width as f64 {
             osd.scale -= 1;
@@ -80,7 +85,13 @@ impl Osd {
                 }
             }
         }
-        let lit = |x: isize, y: isize| x >= 0 && y >= 0 && (x as usize) < tw && (y as usize) < th && mask[y as usize * tw + x as usize];
+        let lit = |x: isize, y: isize| {
+            x >= 0
+                && y >= 0
+                && (x as usize) < tw
+                && (y as usize) < th
+                && mask[y as usize * tw + x as usize]
+        };
         for my in 0..th {
             for mx in 0..tw {
                 let (x, y) = (self.x0 + mx - 1, self.y0 + my - 1);
@@ -107,12 +118,20 @@ mod tests {
 
     #[test]
     fn clock_ticks_every_second() {
-        let start = chrono::NaiveDate::from_ymd_opt(2026, 8, 12).unwrap().and_hms_opt(23, 59, 59).unwrap();
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 8, 12)
+            .unwrap()
+            .and_hms_opt(23, 59, 59)
+            .unwrap();
         let osd = Osd::new(1280, 720, start);
         assert_eq!(osd.text(0.9), "2026-08-12 23:59:59");
         assert_eq!(osd.text(1.0), "2026-08-13 00:00:00");
         let mut data = vec![20u8; 1280 * 720];
-        let mut fb = FrameBuf { data: &mut data, width: 1280, height: 720, stride: 1280 };
+        let mut fb = FrameBuf {
+            data: &mut data,
+            width: 1280,
+            height: 720,
+            stride: 1280,
+        };
         osd.draw(&mut fb, 0.0);
         let (a, b) = osd.bbox();
         let bright = data.iter().filter(|&&v| v == 235).count();
@@ -120,7 +139,10 @@ mod tests {
         for (i, &v) in data.iter().enumerate() {
             if v != 20 {
                 let (x, y) = ((i % 1280) as f64, (i / 1280) as f64);
-                assert!(x >= a[0] && x <= b[0] && y >= a[1] && y <= b[1], "({x},{y}) outside {a:?}-{b:?}");
+                assert!(
+                    x >= a[0] && x <= b[0] && y >= a[1] && y <= b[1],
+                    "({x},{y}) outside {a:?}-{b:?}"
+                );
             }
         }
     }

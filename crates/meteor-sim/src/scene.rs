@@ -2,9 +2,9 @@
 //! [`RenderSpec`] and renders any frame on demand (random access, `&self`, so a live server can
 //! share one scene), and produces the clip's ground [`Truth`].
 //!
-//! A frame is one integer pass combining background + noise (a bank frame at a random offset)
-//! + cloud glow + lightning, followed by sparse additive drawing of stars, hot pixels and events,
-//! and the OSD clock on top.
+//! A frame is one integer pass combining background, noise (a bank frame at a random offset),
+//! cloud glow and lightning, followed by sparse additive drawing of stars, hot pixels and
+//! events, and the OSD clock on top.
 
 use crate::actors::{Actor, Ctx};
 use crate::draw::FrameBuf;
@@ -42,14 +42,19 @@ impl Scene {
             clouds: bg.clouds.then(|| Clouds::new(spec)),
             stars: bg.stars.then(|| Stars::new(spec, &sky)),
             hot: bg.hot_pixels.then(|| HotPixels::new(spec)),
-            osd: bg.osd_clock.then(|| Osd::new(width, height, spec.clock_start)),
+            osd: bg
+                .osd_clock
+                .then(|| Osd::new(width, height, spec.clock_start)),
             actors: spec.events.iter().map(Actor::new).collect(),
             sky,
             spec: spec.clone(),
             width,
             height,
         };
-        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "scene prepared");
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "scene prepared"
+        );
         Ok(scene)
     }
 
@@ -90,14 +95,21 @@ impl Scene {
     /// Renders frame `index` into a luma plane with `stride` bytes per row.
     pub fn render_into(&self, index: u64, data: &mut [u8], stride: usize) {
         let (w, h) = (self.width, self.height);
-        assert!(stride >= w && data.len() >= stride * (h - 1) + w, "luma plane too small");
+        assert!(
+            stride >= w && data.len() >= stride * (h - 1) + w,
+            "luma plane too small"
+        );
         let fps = self.spec.fps;
         let (t0, t1) = (index as f64 / fps, (index + 1) as f64 / fps);
         let mut rng = stream_rng(self.spec.seed, Stream::Frame, index);
         let bank = &self.noise.frames[rng.random_range(0..NOISE_BANK)];
         let (nox, noy) = (rng.random_range(0..w), rng.random_range(0..h));
         let mut flash = [0.0f64; 3];
-        for f in self.actors.iter().filter_map(|a| a.flash_field(t0, t1, w, h)) {
+        for f in self
+            .actors
+            .iter()
+            .filter_map(|a| a.flash_field(t0, t1, w, h))
+        {
             flash.iter_mut().zip(f).for_each(|(a, b)| *a += b);
         }
         let tm = 0.5 * (t0 + t1);
@@ -119,11 +131,29 @@ impl Scene {
                 _ => None,
             };
             let horizon = (y >= self.sky.fg_top).then_some(&self.sky.horizon[..]);
-            combine_row(out, base, (noise, nox), cloud, horizon.map(|hz| (hz, y)), (f0, fx));
+            combine_row(
+                out,
+                base,
+                (noise, nox),
+                cloud,
+                horizon.map(|hz| (hz, y)),
+                (f0, fx),
+            );
         }
-        let mut fb = FrameBuf { data, width: w, height: h, stride };
+        let mut fb = FrameBuf {
+            data,
+            width: w,
+            height: h,
+            stride,
+        };
         if let Some(stars) = &self.stars {
-            stars.draw(&mut fb, &mut rng, &self.sky.horizon, self.clouds.as_ref(), tm);
+            stars.draw(
+                &mut fb,
+                &mut rng,
+                &self.sky.horizon,
+                self.clouds.as_ref(),
+                tm,
+            );
         }
         if let Some(hot) = &self.hot {
             hot.draw(&mut fb, &mut rng);
@@ -137,11 +167,23 @@ impl Scene {
         }
     }
 
-    /// The clip's ground truth; `source` is the clip's file name.
+    /// The clip's ground truth; `source` is the clip's file name. Events are ordered by start
+    /// time and numbered from 1; an object entering or leaving the frame (or the clip) has the
+    /// time and position where it does so as its start or end. Events never visible are left
+    /// out (with a warning).
     pub fn truth(&self, source: &str) -> Truth {
         let ctx = self.ctx();
         let sigma = self.spec.noise_sigma;
-        let mut events: Vec<TruthEvent> = self.actors.iter().filter_map(|a| a.truth(&ctx)).collect();
+        let mut events = Vec::new();
+        for (actor, spec) in self.actors.iter().zip(&self.spec.events) {
+            match actor.truth(&ctx) {
+                Some(e) => events.push(e),
+                None => tracing::warn!(
+                    kind = spec.kind(),
+                    "event never visible in the clip: left out of the truth"
+                ),
+            }
+        }
         let whole = |kind: &str, xy: Option<([f64; 2], [f64; 2])>, snr: Option<f64>| TruthEvent {
             id: 0,
             kind: kind.into(),
@@ -152,7 +194,11 @@ impl Scene {
             peak_snr: snr,
         };
         if let Some(c) = &self.clouds {
-            events.push(whole("cloud", None, Some((c.glow / sigma * 100.0).round() / 100.0)));
+            events.push(whole(
+                "cloud",
+                None,
+                Some((c.glow / sigma * 100.0).round() / 100.0),
+            ));
         }
         if let Some(o) = &self.osd {
             events.push(whole("osd_clock", Some(o.bbox()), None));
@@ -195,7 +241,10 @@ impl Scene {
             parts.push("moon glow".into());
         }
         if let Some(c) = &self.clouds {
-            parts.push(format!("clouds drifting {:.0},{:.0} px/s", c.velocity[0], c.velocity[1]));
+            parts.push(format!(
+                "clouds drifting {:.0},{:.0} px/s",
+                c.velocity[0], c.velocity[1]
+            ));
         }
         if !s.notes.is_empty() {
             parts.push(s.notes.clone());

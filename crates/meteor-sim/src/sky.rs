@@ -42,12 +42,22 @@ impl Sky {
         let dome_w = uniform(&mut rng, 0.2, 0.45) * w as f64;
         let dome_amp = uniform(&mut rng, 3.0, 9.0);
         let moon = spec.background.moon.then(|| {
-            let c = [uniform(&mut rng, 0.1, 0.9) * w as f64, uniform(&mut rng, -0.25, 0.3) * h as f64];
-            (c, uniform(&mut rng, 9.0, 12.0) * s, uniform(&mut rng, 25.0, 45.0), uniform(&mut rng, 140.0, 220.0) * s)
+            let c = [
+                uniform(&mut rng, 0.1, 0.9) * w as f64,
+                uniform(&mut rng, -0.25, 0.3) * h as f64,
+            ];
+            (
+                c,
+                uniform(&mut rng, 9.0, 12.0) * s,
+                uniform(&mut rng, 25.0, 45.0),
+                uniform(&mut rng, 140.0, 220.0) * s,
+            )
         });
         let fg_level = 6.0 + sigma;
         let mut base = vec![0i16; w * h];
-        let dome: Vec<f64> = (0..w).map(|x| dome_amp * (-0.5 * ((x as f64 - dome_x) / dome_w).powi(2)).exp()).collect();
+        let dome: Vec<f64> = (0..w)
+            .map(|x| dome_amp * (-0.5 * ((x as f64 - dome_x) / dome_w).powi(2)).exp())
+            .collect();
         for y in 0..h {
             let fy = (y as f64 / sky_h).min(1.2);
             let sky_row = top + horizon_glow * fy * fy;
@@ -68,7 +78,13 @@ impl Sky {
                 base[y * w + x] = (v.clamp(0.0, 255.0) as f32 * FP).round() as i16;
             }
         }
-        Sky { base, horizon, fg_top, fg_full, moon: moon.map(|(c, r, _, _)| (c, r)) }
+        Sky {
+            base,
+            horizon,
+            fg_top,
+            fg_full,
+            moon: moon.map(|(c, r, _, _)| (c, r)),
+        }
     }
 
     /// Background luma at a pixel (clamped to the frame).
@@ -106,11 +122,14 @@ fn silhouette(spec: &RenderSpec, rng: &mut SimRng) -> Vec<u16> {
         let x1 = ((cx + half) as usize).min(w - 1);
         for (x, t) in top.iter_mut().enumerate().take(x1 + 1).skip(x0) {
             let dx = (x as f64 - cx) / half;
-            let crown = ground - height * (1.0 - dx * dx).max(0.0).sqrt() + uniform(rng, -1.5, 1.5) * s;
+            let crown =
+                ground - height * (1.0 - dx * dx).max(0.0).sqrt() + uniform(rng, -1.5, 1.5) * s;
             *t = t.min(crown);
         }
     }
-    top.iter().map(|&t| t.round().clamp(line.ceil(), h as f64) as u16).collect()
+    top.iter()
+        .map(|&t| t.round().clamp(line.ceil(), h as f64) as u16)
+        .collect()
 }
 
 /// Precomputed frames of gaussian noise (1/16 luma units); a frame uses one of them at a random
@@ -128,7 +147,9 @@ impl NoiseBank {
                 let mut rng = stream_rng(spec.seed, Stream::Noise, i as u64);
                 let mut buf = vec![0f32; n];
                 fill_normal(&mut rng, &mut buf);
-                buf.iter().map(|&v| (v * k).round().clamp(-32000.0, 32000.0) as i16).collect()
+                buf.iter()
+                    .map(|&v| (v * k).round().clamp(-32000.0, 32000.0) as i16)
+                    .collect()
             })
             .collect();
         NoiseBank { frames }
@@ -166,7 +187,11 @@ impl Clouds {
         let speed = uniform(&mut rng, 5.0, 20.0) * s;
         let sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
         let velocity = [sign * speed, uniform(&mut rng, -0.3, 0.3) * speed];
-        Clouds { tex, glow, velocity }
+        Clouds {
+            tex,
+            glow,
+            velocity,
+        }
     }
 
     /// Texture offset at time `t`: pixel `(x, y)` shows texel `((x + ox) % w, (y + oy) % h)`.
@@ -202,7 +227,10 @@ fn add_value_noise(acc: &mut [f32], w: usize, h: usize, cell: f64, weight: f32, 
     for y in 0..h {
         let gy = y as f32 * ny as f32 / h as f32;
         let j = gy.floor() as usize % ny;
-        let (r0, r1) = (&lattice[j * nx..(j + 1) * nx], &lattice[((j + 1) % ny) * nx..((j + 1) % ny + 1) * nx]);
+        let (r0, r1) = (
+            &lattice[j * nx..(j + 1) * nx],
+            &lattice[((j + 1) % ny) * nx..((j + 1) % ny + 1) * nx],
+        );
         let fy = smooth(gy - gy.floor());
         let row = &mut acc[y * w..(y + 1) * w];
         for (a, &(i0, i1, fx)) in row.iter_mut().zip(&cols) {

@@ -36,7 +36,10 @@ impl Stars {
         let mut tries = 0;
         while stars.len() < count && tries < count * 20 {
             tries += 1;
-            let c = [uniform(&mut rng, 3.0, w as f64 - 4.0), uniform(&mut rng, 3.0, sky_h - 4.0)];
+            let c = [
+                uniform(&mut rng, 3.0, w as f64 - 4.0),
+                uniform(&mut rng, 3.0, sky_h - 4.0),
+            ];
             let (xi, yi) = (c[0].round() as usize, c[1].round() as usize);
             if yi + 4 >= sky.horizon[xi] as usize {
                 continue;
@@ -62,7 +65,14 @@ impl Stars {
 
     /// Draws every star with its brightness for this frame (scintillation from `rng`, cloud
     /// transmission at time `t`).
-    pub fn draw(&self, fb: &mut FrameBuf, rng: &mut SimRng, horizon: &[u16], clouds: Option<&Clouds>, t: f64) {
+    pub fn draw(
+        &self,
+        fb: &mut FrameBuf,
+        rng: &mut SimRng,
+        horizon: &[u16],
+        clouds: Option<&Clouds>,
+        t: f64,
+    ) {
         let (w, h) = (fb.width, fb.height);
         for s in &self.stars {
             let mut k = (1.0 + s.scint * normal(rng) as f32).max(0.0);
@@ -107,7 +117,15 @@ fn make_star(c: [f64; 2], sigma: f64, amp: f32, scint: f32) -> Star {
             stamp.push((k * (dx * dx + dy * dy)).exp() as f32);
         }
     }
-    Star { x0, y0, size, stamp, centre: c, amp, scint }
+    Star {
+        x0,
+        y0,
+        size,
+        stamp,
+        centre: c,
+        amp,
+        scint,
+    }
 }
 
 struct HotPixel {
@@ -131,8 +149,16 @@ impl HotPixels {
             .map(|i| HotPixel {
                 x: rng.random_range(0..w),
                 y: rng.random_range(0..h),
-                amp: if i % 3 == 0 { uniform(&mut rng, 15.0, 35.0) } else { uniform(&mut rng, 40.0, 200.0) } as f32,
-                on_prob: if i >= steady { uniform(&mut rng, 0.3, 0.6) } else { 1.0 },
+                amp: if i % 3 == 0 {
+                    uniform(&mut rng, 15.0, 35.0)
+                } else {
+                    uniform(&mut rng, 40.0, 200.0)
+                } as f32,
+                on_prob: if i >= steady {
+                    uniform(&mut rng, 0.3, 0.6)
+                } else {
+                    1.0
+                },
             })
             .collect();
         HotPixels { pixels }

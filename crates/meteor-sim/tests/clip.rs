@@ -13,13 +13,24 @@ fn decode(path: &std::path::Path) -> (u64, gst::Fraction, f64) {
         "filesrc location={} ! qtdemux ! h264parse ! avdec_h264 ! appsink name=sink sync=false",
         path.display()
     );
-    let pipeline = gst::parse::launch(&desc).unwrap().downcast::<gst::Pipeline>().unwrap();
-    let sink = pipeline.by_name("sink").unwrap().downcast::<gst_app::AppSink>().unwrap();
+    let pipeline = gst::parse::launch(&desc)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let sink = pipeline
+        .by_name("sink")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
     pipeline.set_state(gst::State::Playing).unwrap();
     let (mut n, mut rate, mut last) = (0, gst::Fraction::new(0, 1), 0.0);
     while let Ok(sample) = sink.pull_sample() {
         let caps = sample.caps().unwrap();
-        rate = caps.structure(0).unwrap().get::<gst::Fraction>("framerate").unwrap();
+        rate = caps
+            .structure(0)
+            .unwrap()
+            .get::<gst::Fraction>("framerate")
+            .unwrap();
         last = sample.buffer().unwrap().pts().unwrap().nseconds() as f64 / 1e9;
         n += 1;
     }
@@ -35,7 +46,13 @@ fn rendered_clip_decodes_to_the_right_frames() {
     let dir = tempfile::tempdir().unwrap();
     let spec = RenderSpec::custom(9, 320, 240, 30.0, 3.0)
         .with_background(Background::all())
-        .with_event(MeteorSpec::new([40.0, 40.0], [200.0, 120.0], 1.0, 1.6, 12.0))
+        .with_event(MeteorSpec::new(
+            [40.0, 40.0],
+            [200.0, 120.0],
+            1.0,
+            1.6,
+            12.0,
+        ))
         .with_name("tiny");
     let out = render_clip(&spec, dir.path()).unwrap();
     assert_eq!(out.video_path, dir.path().join("tiny.mp4"));
@@ -49,7 +66,10 @@ fn rendered_clip_decodes_to_the_right_frames() {
     let text = std::fs::read_to_string(&out.truth_path).unwrap();
     let back: meteor_core::Truth = serde_json::from_str(&text).unwrap();
     assert_eq!(back, out.truth);
-    assert_eq!(meteor_core::Truth::load(&out.truth_path).unwrap(), out.truth);
+    assert_eq!(
+        meteor_core::Truth::load(&out.truth_path).unwrap(),
+        out.truth
+    );
     let kinds: Vec<&str> = back.events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["cloud", "osd_clock", "meteor"]);
 

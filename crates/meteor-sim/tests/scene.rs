@@ -18,8 +18,19 @@ fn same_spec_renders_identical_frames_and_seeds_differ() {
         assert!(frame(&a, i) == frame(&b, i), "frame {i} differs");
     }
     assert_eq!(a.truth("x.mp4"), b.truth("x.mp4"));
-    assert_eq!(RenderSpec::from_profile(Profile::Mixed, 7, 640, 360, 30.0, 12.0), spec);
-    let other = Scene::new(&RenderSpec::from_profile(Profile::Mixed, 8, 640, 360, 30.0, 12.0)).unwrap();
+    assert_eq!(
+        RenderSpec::from_profile(Profile::Mixed, 7, 640, 360, 30.0, 12.0),
+        spec
+    );
+    let other = Scene::new(&RenderSpec::from_profile(
+        Profile::Mixed,
+        8,
+        640,
+        360,
+        30.0,
+        12.0,
+    ))
+    .unwrap();
     assert!(frame(&a, 10) != frame(&other, 10));
     // consecutive frames carry independent noise
     assert!(frame(&a, 10) != frame(&a, 11));
@@ -29,7 +40,13 @@ fn same_spec_renders_identical_frames_and_seeds_differ() {
 fn meteor_appears_where_the_truth_says() {
     let spec = RenderSpec::custom(3, 1280, 720, 30.0, 4.0)
         .with_background(Background::clear_night())
-        .with_event(MeteorSpec::new([200.0, 200.0], [600.0, 400.0], 2.0, 2.5, 10.0));
+        .with_event(MeteorSpec::new(
+            [200.0, 200.0],
+            [600.0, 400.0],
+            2.0,
+            2.5,
+            10.0,
+        ));
     let scene = Scene::new(&spec).unwrap();
     let truth = scene.truth("m.mp4");
     let m = truth.events.iter().find(|e| e.is_meteor()).unwrap();
@@ -42,7 +59,14 @@ fn meteor_appears_where_the_truth_says() {
     // Frame 69 covers 2.300-2.333 s: the head goes from u=0.6 to u=0.667 of the path, around
     // the lightcurve peak (60 %), i.e. from (440, 320) to (467, 333).
     let with = frame(&scene, 69);
-    let without = frame(&Scene::new(&RenderSpec { events: vec![], ..spec.clone() }).unwrap(), 69);
+    let without = frame(
+        &Scene::new(&RenderSpec {
+            events: vec![],
+            ..spec.clone()
+        })
+        .unwrap(),
+        69,
+    );
     let w = 1280;
     let mut on_path = Vec::new();
     for x in 442..465 {
@@ -50,10 +74,24 @@ fn meteor_appears_where_the_truth_says() {
         on_path.push(with[y * w + x] as f64 - without[y * w + x] as f64);
     }
     let mean = on_path.iter().sum::<f64>() / on_path.len() as f64;
-    assert!(mean > 0.8 * 25.0, "streak only {mean:.1} luma above the sky");
+    assert!(
+        mean > 0.8 * 25.0,
+        "streak only {mean:.1} luma above the sky"
+    );
     // nothing before the meteor starts, nothing far from the path
-    assert!(frame(&scene, 50) == frame(&Scene::new(&RenderSpec { events: vec![], ..spec.clone() }).unwrap(), 50));
-    let far: usize = (0..720).flat_map(|y| (0..1280).map(move |x| (x, y)))
+    assert!(
+        frame(&scene, 50)
+            == frame(
+                &Scene::new(&RenderSpec {
+                    events: vec![],
+                    ..spec.clone()
+                })
+                .unwrap(),
+                50
+            )
+    );
+    let far: usize = (0..720)
+        .flat_map(|y| (0..1280).map(move |x| (x, y)))
         .filter(|&(x, y)| (y as f64 - (200.0 + (x as f64 - 200.0) * 0.5)).abs() > 10.0)
         .filter(|&(x, y)| with[y * w + x] != without[y * w + x])
         .count();
@@ -82,7 +120,10 @@ fn noise_std_matches_noise_sigma() {
             }
         }
         let std = (var_sum / n).sqrt();
-        assert!((std - sigma).abs() < 0.15 * sigma, "sigma {sigma}: measured {std:.2}");
+        assert!(
+            (std - sigma).abs() < 0.15 * sigma,
+            "sigma {sigma}: measured {std:.2}"
+        );
     }
 }
 
@@ -99,7 +140,9 @@ fn distractor_only_specs() {
     let (before, during) = (mean(&frame(&flash, 20)), mean(&frame(&flash, 30)));
     assert!(during > before + 20.0, "{before} -> {during}");
     // plane only: visible at its position
-    let plane = base.clone().with_event(MoverSpec::plane([100.0, 100.0], [200.0, 120.0], 0.0, 3.0));
+    let plane = base
+        .clone()
+        .with_event(MoverSpec::plane([100.0, 100.0], [200.0, 120.0], 0.0, 3.0));
     let scene = Scene::new(&plane).unwrap();
     let t = scene.truth("p.mp4");
     assert_eq!(t.events[0].kind, "plane");
@@ -110,11 +153,20 @@ fn distractor_only_specs() {
 
 #[test]
 fn truth_is_clipped_to_the_frame() {
-    let spec = RenderSpec::custom(1, 640, 360, 30.0, 3.0)
-        .with_event(MeteorSpec::new([-100.0, 100.0], [300.0, 100.0], 1.0, 2.0, 8.0));
+    let spec = RenderSpec::custom(1, 640, 360, 30.0, 3.0).with_event(MeteorSpec::new(
+        [-100.0, 100.0],
+        [300.0, 100.0],
+        1.0,
+        2.0,
+        8.0,
+    ));
     let truth = Scene::new(&spec).unwrap().truth("c.mp4");
     let m = &truth.events[0];
-    assert!((m.start_xy.unwrap()[0] - 0.0).abs() < 0.2, "{:?}", m.start_xy);
+    assert!(
+        (m.start_xy.unwrap()[0] - 0.0).abs() < 0.2,
+        "{:?}",
+        m.start_xy
+    );
     assert!((m.start_s - 1.25).abs() < 0.002, "{}", m.start_s);
     assert_eq!(m.end_xy, Some([300.0, 100.0]));
 }
@@ -127,20 +179,37 @@ fn every_profile_has_its_content() {
         let count = |k: &str| truth.events.iter().filter(|e| e.kind == k).count();
         let strip_top = 720.0 * (1.0 - truth.foreground_ratio.unwrap_or(0.0));
         for m in truth.events.iter().filter(|e| e.is_meteor()) {
-            assert!(m.start_xy.unwrap()[1] < strip_top && m.end_xy.unwrap()[1] < strip_top, "{profile}: {m:?}");
+            assert!(
+                m.start_xy.unwrap()[1] < strip_top && m.end_xy.unwrap()[1] < strip_top,
+                "{profile}: {m:?}"
+            );
         }
         match profile {
             Profile::Mixed => assert!((5..=12).contains(&count("meteor")), "{}", count("meteor")),
             Profile::Quiet => {
                 assert_eq!(count("meteor"), 0);
-                for k in ["flash", "plane", "satellite", "insect", "bird", "flicker", "headlights", "cloud", "osd_clock"] {
+                for k in [
+                    "flash",
+                    "plane",
+                    "satellite",
+                    "insect",
+                    "bird",
+                    "flicker",
+                    "headlights",
+                    "cloud",
+                    "osd_clock",
+                ] {
                     assert!(count(k) >= 1, "quiet lacks {k}");
                 }
             }
             Profile::Shower => assert!(count("meteor") >= 20, "{}", count("meteor")),
             Profile::Hard => {
                 assert_eq!(truth.noise_sigma, Some(6.0));
-                let faint = truth.events.iter().filter(|e| e.is_meteor()).all(|e| e.peak_snr.unwrap() <= 8.0);
+                let faint = truth
+                    .events
+                    .iter()
+                    .filter(|e| e.is_meteor())
+                    .all(|e| e.peak_snr.unwrap() <= 8.0);
                 assert!(faint && count("meteor") >= 5 && count("cloud") == 1);
             }
         }
@@ -148,7 +217,35 @@ fn every_profile_has_its_content() {
         let short = RenderSpec::from_profile(profile, 3, 640, 360, 25.0, 10.0);
         let t = Scene::new(&short).unwrap().truth("s.mp4");
         if profile != Profile::Quiet {
-            assert!(t.events.iter().any(|e| e.is_meteor()), "{profile} 10 s clip has no meteor");
+            assert!(
+                t.events.iter().any(|e| e.is_meteor()),
+                "{profile} 10 s clip has no meteor"
+            );
         }
     }
+}
+
+#[test]
+fn scene_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Scene>();
+    let spec = RenderSpec::from_profile(Profile::Quiet, 1, 320, 240, 30.0, 10.0);
+    let scene = std::sync::Arc::new(Scene::new(&spec).unwrap());
+    let s2 = scene.clone();
+    let other = std::thread::spawn(move || frame(&s2, 77)).join().unwrap();
+    assert!(other == frame(&scene, 77));
+}
+
+#[test]
+fn fireballs_saturate() {
+    let spec = RenderSpec::custom(4, 640, 360, 30.0, 2.0).with_event(MeteorSpec {
+        halo: true,
+        ..MeteorSpec::new([100.0, 100.0], [400.0, 200.0], 0.5, 1.5, 150.0)
+    });
+    let scene = Scene::new(&spec).unwrap();
+    let truth = scene.truth("fb.mp4");
+    let snr = truth.events[0].peak_snr.unwrap();
+    // capped at the headroom above the sky: (255 - ~15) / 2.5
+    assert!((85.0..=100.0).contains(&snr), "{snr}");
+    assert!(frame(&scene, 33).contains(&255));
 }

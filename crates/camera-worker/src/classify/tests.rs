@@ -16,6 +16,7 @@ fn track(points: impl IntoIterator<Item = (u64, f32, f32, f32)>) -> Track {
             half_w: 2.0,
             half_h: 2.0,
             area: 6,
+            bbox_area: 9,
             peak,
             noise: 2.0,
         })

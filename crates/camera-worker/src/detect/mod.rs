@@ -27,6 +27,8 @@ pub struct Candidate {
     pub half_h: f32,
     /// Changed pixels at processing scale.
     pub area: u32,
+    /// Bounding-box area at processing scale.
+    pub bbox_area: u32,
     /// Brightest rise over the background, in luma units.
     pub peak: f32,
     /// Noise standard deviation where the peak is, in luma units.
@@ -309,6 +311,7 @@ impl Detector {
                 half_w: rect.width as f32 * s * 0.5,
                 half_h: rect.height as f32 * s * 0.5,
                 area: area as u32,
+                bbox_area: (rect.width * rect.height) as u32,
                 peak: peak as f32,
                 noise: noise as f32,
             });

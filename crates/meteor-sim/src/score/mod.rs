@@ -14,8 +14,10 @@ use crate::draw::dist_to_segment;
 use crate::error::SimError;
 use meteor_core::{Detection, Truth, TruthEvent};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::path::Path;
+
+mod report;
+pub use report::{score, Bucket, Report};
 
 pub const TIME_TOLERANCE_S: f64 = 0.5;
 
@@ -39,13 +41,22 @@ pub struct Observed {
 
 impl From<&Detection> for Observed {
     fn from(d: &Detection) -> Self {
-        Observed { id: d.id.clone(), start_s: d.start_offset_s, end_s: d.end_offset_s, start_xy: d.start_xy, end_xy: d.end_xy }
+        Observed {
+            id: d.id.clone(),
+            start_s: d.start_offset_s,
+            end_s: d.end_offset_s,
+            start_xy: d.start_xy,
+            end_xy: d.end_xy,
+        }
     }
 }
 
 pub fn load_truth(path: &Path) -> Result<Truth, SimError> {
     let text = std::fs::read_to_string(path).map_err(|e| SimError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| SimError::Truth { path: path.into(), message: e.to_string() })
+    serde_json::from_str(&text).map_err(|e| SimError::Truth {
+        path: path.into(),
+        message: e.to_string(),
+    })
 }
 
 /// Reads a `detections.jsonl`; a missing file means no detections. Blank lines are skipped.
@@ -60,8 +71,11 @@ pub fn load_detections(path: &Path) -> Result<Vec<Observed>, SimError> {
         if line.trim().is_empty() {
             continue;
         }
-        let d: Observed = serde_json::from_str(line)
-            .map_err(|e| SimError::Detections { path: path.into(), line: i + 1, message: e.to_string() })?;
+        let d: Observed = serde_json::from_str(line).map_err(|e| SimError::Detections {
+            path: path.into(),
+            line: i + 1,
+            message: e.to_string(),
+        })?;
         out.push(d);
     }
     Ok(out)
@@ -126,7 +140,10 @@ pub fn score_clip(truth: &Truth, detections: &[Observed]) -> ClipScore {
                 .filter(|(_, d)| overlaps(d, m))
                 .filter_map(|(i, d)| {
                     let (a, b) = segment(m)?;
-                    let (ds, de) = (dist_to_segment(d.start_xy, a, b), dist_to_segment(d.end_xy, a, b));
+                    let (ds, de) = (
+                        dist_to_segment(d.start_xy, a, b),
+                        dist_to_segment(d.end_xy, a, b),
+                    );
                     let gap = (d.start_s - m.end_s).max(m.start_s - d.end_s).max(0.0);
                     let cover = (along(d.end_xy, a, b) - along(d.start_xy, a, b)).abs();
                     let cost = (ds + de) / (2.0 * tol) + (1.0 - cover) + gap / TIME_TOLERANCE_S;
@@ -147,26 +164,48 @@ pub fn score_clip(truth: &Truth, detections: &[Observed]) -> ClipScore {
     let outcomes = meteors
         .iter()
         .zip(&det_of)
-        .map(|(m, d)| MeteorOutcome { truth_id: m.id, peak_snr: m.peak_snr, detection: d.map(|d| detections[d].id.clone()) })
+        .map(|(m, d)| MeteorOutcome {
+            truth_id: m.id,
+            peak_snr: m.peak_snr,
+            detection: d.map(|d| detections[d].id.clone()),
+        })
         .collect();
     let mut fps = Vec::new();
     for (i, d) in detections.iter().enumerate() {
         if meteor_of_det[i].is_some() {
             continue;
         }
-        let dup = candidates.iter().enumerate().find(|(_, c)| c.iter().any(|&(j, _)| j == i));
+        let dup = candidates
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.iter().any(|&(j, _)| j == i));
         let (cause, truth_id) = match dup {
             Some((m, _)) => ("duplicate".to_string(), Some(meteors[m].id)),
             None => attribute(truth, d, tol),
         };
-        fps.push(FalsePositive { detection: d.id.clone(), cause, truth_id });
+        fps.push(FalsePositive {
+            detection: d.id.clone(),
+            cause,
+            truth_id,
+        });
     }
-    ClipScore { source: truth.source.clone(), duration_s: truth.duration_s, detections: detections.len(), meteors: outcomes, false_positives: fps }
+    ClipScore {
+        source: truth.source.clone(),
+        duration_s: truth.duration_s,
+        detections: detections.len(),
+        meteors: outcomes,
+        false_positives: fps,
+    }
 }
 
 /// Maximum bipartite matching (Kuhn), meteors trying their closest candidates first.
 fn max_matching(candidates: &[Vec<(usize, f64)>], detections: usize) -> Vec<Option<usize>> {
-    fn augment(m: usize, cand: &[Vec<(usize, f64)>], seen: &mut [bool], owner: &mut [Option<usize>]) -> bool {
+    fn augment(
+        m: usize,
+        cand: &[Vec<(usize, f64)>],
+        seen: &mut [bool],
+        owner: &mut [Option<usize>],
+    ) -> bool {
         for &(d, _) in &cand[m] {
             if seen[d] {
                 continue;
@@ -200,20 +239,42 @@ fn max_matching(candidates: &[Vec<(usize, f64)>], detections: usize) -> Vec<Opti
 
 /// What an unmatched, non-duplicate detection was most likely caused by.
 fn attribute(truth: &Truth, d: &Observed, tol: f64) -> (String, Option<u32>) {
-    let mid = [0.5 * (d.start_xy[0] + d.end_xy[0]), 0.5 * (d.start_xy[1] + d.end_xy[1])];
+    let mid = [
+        0.5 * (d.start_xy[0] + d.end_xy[0]),
+        0.5 * (d.start_xy[1] + d.end_xy[1]),
+    ];
     let fg_top = truth.height as f64 * (1.0 - truth.foreground_ratio.unwrap_or(0.0));
     let mut best: Option<(f64, &TruthEvent)> = None;
-    for e in truth.events.iter().filter(|e| !e.is_meteor() && overlaps(d, e)) {
+    for e in truth
+        .events
+        .iter()
+        .filter(|e| !e.is_meteor() && overlaps(d, e))
+    {
         let Some((a, b)) = segment(e) else { continue };
         let dist = match e.kind.as_str() {
             "osd_clock" => {
                 let in_box = |p: [f64; 2]| {
-                    p[0] >= a[0] - tol && p[0] <= b[0] + tol && p[1] >= a[1] - tol && p[1] <= b[1] + tol
+                    p[0] >= a[0] - tol
+                        && p[0] <= b[0] + tol
+                        && p[1] >= a[1] - tol
+                        && p[1] <= b[1] + tol
                 };
-                if in_box(d.start_xy) || in_box(d.end_xy) { 0.0 } else { f64::INFINITY }
+                if in_box(d.start_xy) || in_box(d.end_xy) {
+                    0.0
+                } else {
+                    f64::INFINITY
+                }
             }
-            "headlights" if truth.foreground_ratio.is_some() && d.start_xy[1].min(d.end_xy[1]) >= fg_top - tol => 0.0,
-            _ => [d.start_xy, d.end_xy, mid].iter().map(|&p| dist_to_segment(p, a, b)).fold(f64::INFINITY, f64::min),
+            "headlights"
+                if truth.foreground_ratio.is_some()
+                    && d.start_xy[1].min(d.end_xy[1]) >= fg_top - tol =>
+            {
+                0.0
+            }
+            _ => [d.start_xy, d.end_xy, mid]
+                .iter()
+                .map(|&p| dist_to_segment(p, a, b))
+                .fold(f64::INFINITY, f64::min),
         };
         if dist <= tol && best.is_none_or(|(bd, _)| dist < bd) {
             best = Some((dist, e));
@@ -223,161 +284,16 @@ fn attribute(truth: &Truth, d: &Observed, tol: f64) -> (String, Option<u32>) {
         return (e.kind.clone(), Some(e.id));
     }
     for kind in ["flash", "cloud"] {
-        if let Some(e) = truth.events.iter().find(|e| e.kind == kind && overlaps(d, e)) {
+        if let Some(e) = truth
+            .events
+            .iter()
+            .find(|e| e.kind == kind && overlaps(d, e))
+        {
             return (kind.to_string(), Some(e.id));
         }
     }
     ("noise".to_string(), None)
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Bucket {
-    pub name: String,
-    pub meteors: usize,
-    pub found: usize,
-    pub recall: Option<f64>,
-}
-
-/// The scores of a set of clips.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub clips: usize,
-    pub video_s: f64,
-    pub meteors: usize,
-    pub found: usize,
-    pub recall: Option<f64>,
-    /// Recall by truth peak SNR: `<4`, `4-8`, `>8`, `unknown`.
-    pub recall_by_snr: Vec<Bucket>,
-    pub detections: usize,
-    pub true_positives: usize,
-    /// All unmatched detections, duplicates included.
-    pub false_positives: usize,
-    pub duplicates: usize,
-    pub precision: Option<f64>,
-    /// False positives by cause (distractor type or `noise`), duplicates excluded.
-    pub false_positives_by_type: BTreeMap<String, usize>,
-    pub false_positives_per_hour: Option<f64>,
-    pub elapsed_s: Option<f64>,
-    /// Video duration over processing time.
-    pub realtime_factor: Option<f64>,
-    pub per_clip: Vec<ClipScore>,
-}
-
-fn ratio(a: usize, b: usize) -> Option<f64> {
-    (b > 0).then(|| a as f64 / b as f64)
-}
-
-fn bucket_of(snr: Option<f64>) -> usize {
-    match snr {
-        Some(s) if s < 4.0 => 0,
-        Some(s) if s <= 8.0 => 1,
-        Some(_) => 2,
-        None => 3,
-    }
-}
-
-/// Scores every `(truth, detections)` pair and adds the results up.
-pub fn score(pairs: &[(Truth, Vec<Observed>)]) -> Report {
-    let per_clip: Vec<ClipScore> = pairs.iter().map(|(t, d)| score_clip(t, d)).collect();
-    let mut buckets: Vec<Bucket> = ["<4", "4-8", ">8", "unknown"]
-        .iter()
-        .map(|n| Bucket { name: n.to_string(), meteors: 0, found: 0, recall: None })
-        .collect();
-    let mut by_type = BTreeMap::new();
-    let (mut dets, mut fps, mut dups) = (0, 0, 0);
-    for c in &per_clip {
-        dets += c.detections;
-        for m in &c.meteors {
-            let b = &mut buckets[bucket_of(m.peak_snr)];
-            b.meteors += 1;
-            b.found += m.detection.is_some() as usize;
-        }
-        for f in &c.false_positives {
-            fps += 1;
-            if f.cause == "duplicate" {
-                dups += 1;
-            } else {
-                *by_type.entry(f.cause.clone()).or_insert(0) += 1;
-            }
-        }
-    }
-    for b in &mut buckets {
-        b.recall = ratio(b.found, b.meteors);
-    }
-    let meteors = buckets.iter().map(|b| b.meteors).sum();
-    let found = buckets.iter().map(|b| b.found).sum();
-    let video_s: f64 = per_clip.iter().map(|c| c.duration_s).sum();
-    Report {
-        clips: per_clip.len(),
-        video_s,
-        meteors,
-        found,
-        recall: ratio(found, meteors),
-        recall_by_snr: buckets,
-        detections: dets,
-        true_positives: dets - fps,
-        false_positives: fps,
-        duplicates: dups,
-        precision: ratio(dets - fps, dets),
-        false_positives_by_type: by_type,
-        false_positives_per_hour: (video_s > 0.0).then(|| fps as f64 * 3600.0 / video_s),
-        elapsed_s: None,
-        realtime_factor: None,
-        per_clip,
-    }
-}
-
-impl Report {
-    /// Records how long the detector took over the clips.
-    pub fn with_elapsed(mut self, elapsed_s: f64) -> Report {
-        self.elapsed_s = Some(elapsed_s);
-        self.realtime_factor = (elapsed_s > 0.0).then(|| self.video_s / elapsed_s);
-        self
-    }
-
-    /// A human-readable summary table.
-    pub fn to_table(&self) -> String {
-        let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1}%", 100.0 * v));
-        let mut s = String::new();
-        let mut line = |l: String| {
-            s.push_str(&l);
-            s.push('\n');
-        };
-        line(format!("clips {}   video {:.1} min", self.clips, self.video_s / 60.0));
-        if let (Some(e), Some(r)) = (self.elapsed_s, self.realtime_factor) {
-            line(format!("elapsed {e:.1} s   realtime x{r:.1}"));
-        }
-        line(String::new());
-        line(format!("{:<34}{:>8}{:>8}{:>9}", "clip", "found", "FP", "dups"));
-        for c in &self.per_clip {
-            let found = c.meteors.iter().filter(|m| m.detection.is_some()).count();
-            let dups = c.false_positives.iter().filter(|f| f.cause == "duplicate").count();
-            let name: String = c.source.chars().take(33).collect();
-            line(format!("{name:<34}{:>8}{:>8}{:>9}", format!("{found}/{}", c.meteors.len()), c.false_positives.len(), dups));
-        }
-        line(String::new());
-        line(format!("meteors found    {}/{}   recall {}", self.found, self.meteors, pct(self.recall)));
-        for b in &self.recall_by_snr {
-            line(format!("  snr {:<8} {:>5}/{:<5} {}", b.name, b.found, b.meteors, pct(b.recall)));
-        }
-        line(format!(
-            "detections       {}   true {}   false {} (duplicates {})   precision {}",
-            self.detections,
-            self.true_positives,
-            self.false_positives,
-            self.duplicates,
-            pct(self.precision)
-        ));
-        let per_hour = self.false_positives_per_hour.map_or("n/a".into(), |v| format!("{v:.1}"));
-        line(format!("false positives per hour of video   {per_hour}"));
-        if !self.false_positives_by_type.is_empty() {
-            let parts: Vec<String> = self.false_positives_by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            line(format!("false positives by type   {}", parts.join(", ")));
-        }
-        s
-    }
-}
-
 #[cfg(test)]
-#[path = "score_tests.rs"]
 mod tests;

@@ -3,16 +3,16 @@
 //! foreground strip. Every profile works at any duration (content is sparser below ~10 s).
 
 use crate::actors::lightcurve;
+use crate::events::{EventSpec, Flare, MeteorSpec};
 use crate::rng::{log_uniform, stream_rng, uniform, SimRng, Stream};
-use crate::spec::{
-    Background, EventSpec, Flare, FlashSpec, FlickerSpec, MeteorSpec, MoverKind, MoverSpec, Profile, Pulse,
-    RenderSpec,
-};
+use crate::spec::{Background, Profile, RenderSpec};
 use rand::Rng;
 use std::f64::consts::TAU;
 
+mod distractors;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Distractor {
+pub(crate) enum Distractor {
     Plane,
     Satellite,
     Insect,
@@ -32,27 +32,27 @@ const ALL_DISTRACTORS: [Distractor; 7] = [
     Distractor::Flash,
 ];
 
-struct Gen {
-    rng: SimRng,
-    w: f64,
-    h: f64,
-    s: f64,
+pub(crate) struct Gen {
+    pub(crate) rng: SimRng,
+    pub(crate) w: f64,
+    pub(crate) h: f64,
+    pub(crate) s: f64,
     /// PSF scale (sizes of point sources).
-    psf: f64,
-    fps: f64,
-    dur: f64,
-    sigma: f64,
+    pub(crate) psf: f64,
+    pub(crate) fps: f64,
+    pub(crate) dur: f64,
+    pub(crate) sigma: f64,
     /// Bottom of the sky (top of the foreground strip).
-    sky_line: f64,
-    strip: f64,
+    pub(crate) sky_line: f64,
+    pub(crate) strip: f64,
 }
 
 impl Gen {
-    fn u(&mut self, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn u(&mut self, lo: f64, hi: f64) -> f64 {
         uniform(&mut self.rng, lo, hi)
     }
 
-    fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         self.rng.random::<f64>() < p
     }
 
@@ -121,7 +121,11 @@ impl Gen {
             if self.chance(0.25) {
                 let frames = self.rng.random_range(2..=4) as f64;
                 let at = t + dur * self.u(0.3, 0.85);
-                let flare = Flare { at_s: at, duration_s: frames / self.fps, gain: self.u(2.0, 3.0) };
+                let flare = Flare {
+                    at_s: at,
+                    duration_s: frames / self.fps,
+                    gain: self.u(2.0, 3.0),
+                };
                 // keep `snr` the peak of the whole lightcurve, flare included
                 let top = (0..=8)
                     .map(|i| lightcurve(&m, at + flare.duration_s * i as f64 / 8.0) * flare.gain)
@@ -129,7 +133,8 @@ impl Gen {
                 m.peak_snr = snr / top;
                 m.flares.push(flare);
             }
-            if snr > 50.0 {
+            if snr * self.sigma > 200.0 {
+                // fireball: saturates, with a halo
                 m.halo = true;
                 m.width_sigma = self.u(1.3, 2.0) * self.psf;
             }
@@ -138,111 +143,17 @@ impl Gen {
         None
     }
 
-    fn sky_point(&mut self) -> [f64; 2] {
-        let sky = self.sky_line;
-        [self.u(0.05, 0.95) * self.w, self.u(0.05, 0.8) * sky]
-    }
-
-    fn distractor(&mut self, kind: Distractor, t: f64) -> Option<EventSpec> {
-        let s = self.s;
-        let ev: EventSpec = match kind {
-            Distractor::Plane => {
-                let vis = self.u(20.0, 60.0);
-                let a = self.sky_point();
-                let ang = self.u(-0.45, 0.45) + if self.chance(0.5) { 0.0 } else { std::f64::consts::PI };
-                let len = self.u(10.0, 30.0) * s * vis;
-                let b = [a[0] + ang.cos() * len, a[1] + ang.sin() * len];
-                let mut m = MoverSpec::plane(a, b, t, t + vis).with_amplitude(self.u(15.0, 40.0));
-                let period = self.u(0.9, 1.3);
-                m.kind = MoverKind::Plane {
-                    strobe: self.u(120.0, 230.0),
-                    strobe_period_s: period,
-                    strobe_on_s: self.u(0.08, 0.12),
-                    strobe_phase_s: t + self.u(0.0, period),
-                };
-                m.sigma = 1.2 * self.psf;
-                m.into()
-            }
-            Distractor::Satellite => {
-                let vis = self.u(10.0, 40.0);
-                let a = self.sky_point();
-                let ang = self.u(0.0, TAU);
-                let len = self.u(20.0, 60.0) * s * vis;
-                let b = [a[0] + ang.cos() * len, a[1] + ang.sin() * len];
-                let mut m = MoverSpec::satellite(a, b, t, t + vis).with_amplitude(self.u(3.0, 10.0) * self.sigma);
-                let fade = if self.chance(0.4) { self.u(1.0, 3.0) } else { 0.0 };
-                m.kind = MoverKind::Satellite { fade_s: fade };
-                m.sigma = self.psf;
-                m.into()
-            }
-            Distractor::Insect => {
-                let d = self.u(0.3, 1.5);
-                let a = [self.u(0.0, self.w), self.u(0.0, self.h)];
-                let ang = self.u(0.0, TAU);
-                let len = self.u(100.0, 400.0) * s * d;
-                let b = [a[0] + ang.cos() * len, a[1] + ang.sin() * len];
-                let mut m = MoverSpec::insect(a, b, t, t + d).with_amplitude(self.u(40.0, 200.0));
-                m.kind = MoverKind::Insect { wiggle_px: self.u(5.0, 25.0) * s, wiggle_hz: self.u(2.0, 6.0) };
-                m.sigma = self.u(3.0, 6.0) * s;
-                m.bend_px = self.u(-30.0, 30.0) * s;
-                m.into()
-            }
-            Distractor::Bird => {
-                let d = self.u(0.5, 2.0);
-                let a = self.sky_point();
-                let ang = self.u(-0.6, 0.6) + if self.chance(0.5) { 0.0 } else { std::f64::consts::PI };
-                let len = self.u(80.0, 250.0) * s * d;
-                let b = [a[0] + ang.cos() * len, a[1] + ang.sin() * len];
-                let mut m = MoverSpec::bird(a, b, t, t + d).with_amplitude(self.u(8.0, 25.0));
-                m.kind = MoverKind::Bird { flap_hz: self.u(3.0, 8.0), flap_depth: self.u(0.3, 0.6) };
-                m.sigma = self.u(2.0, 4.0) * s;
-                m.bend_px = self.u(-0.3, 0.3) * len;
-                m.into()
-            }
-            Distractor::Flicker => {
-                let d = self.u(5.0, 20.0);
-                let xy = if self.strip < 4.0 || self.chance(0.5) {
-                    self.sky_point()
-                } else {
-                    [self.u(0.05, 0.95) * self.w, self.h - self.u(0.1, 0.35) * self.strip]
-                };
-                let mut f = FlickerSpec::new(xy, t, t + d, self.u(30.0, 160.0));
-                f.sigma = self.u(1.0, 2.0) * self.psf;
-                f.pattern_seed = self.rng.random();
-                f.into()
-            }
-            Distractor::Headlights => {
-                if self.strip < 8.0 {
-                    return None;
-                }
-                let d = self.u(2.0, 8.0);
-                let y = self.h - self.u(0.15, 0.4) * self.strip;
-                let x = self.u(0.05, 0.95) * self.w;
-                let dx = self.u(40.0, 200.0) * s * d * if self.chance(0.5) { 1.0 } else { -1.0 };
-                let mut m = MoverSpec::headlights([x, y], [x + dx, y], t, t + d).with_amplitude(self.u(150.0, 300.0));
-                m.kind = MoverKind::Headlights { separation: self.u(8.0, 24.0) * s, glow: self.u(12.0, 25.0) };
-                m.sigma = self.u(1.5, 3.0) * s;
-                m.into()
-            }
-            Distractor::Flash => {
-                let total = self.u(0.2, 0.8);
-                let n = self.rng.random_range(2..=5);
-                let mut times: Vec<f64> = (1..n).map(|_| t + self.u(0.03, total - 0.05)).collect();
-                times.insert(0, t);
-                times.sort_by(f64::total_cmp);
-                let pulses = times
-                    .into_iter()
-                    .map(|at| Pulse { at_s: at, amplitude: self.u(30.0, 90.0), decay_s: self.u(0.02, 0.06) })
-                    .collect();
-                FlashSpec { pulses, gradient_angle: self.u(0.0, TAU), gradient_floor: self.u(0.3, 0.6) }.into()
-            }
-        };
-        Some(ev)
-    }
-
     /// Meteors from `first` every `gap` seconds (drawn per meteor), a second one at about the
     /// same time with probability `together`.
-    fn meteors(&mut self, first: (f64, f64), gap: (f64, f64), together: f64, snr: &mut dyn FnMut(&mut Gen) -> f64, radiant: Option<([f64; 2], f64)>, out: &mut Vec<EventSpec>) {
+    fn meteors(
+        &mut self,
+        first: (f64, f64),
+        gap: (f64, f64),
+        together: f64,
+        snr: &mut dyn FnMut(&mut Gen) -> f64,
+        radiant: Option<([f64; 2], f64)>,
+        out: &mut Vec<EventSpec>,
+    ) {
         let mut t = self.u(first.0, first.1);
         while t + 0.2 < self.dur {
             let v = snr(self);
@@ -281,7 +192,14 @@ impl Gen {
     }
 }
 
-pub(crate) fn generate(profile: Profile, seed: u64, width: u32, height: u32, fps: f64, duration_s: f64) -> RenderSpec {
+pub(crate) fn generate(
+    profile: Profile,
+    seed: u64,
+    width: u32,
+    height: u32,
+    fps: f64,
+    duration_s: f64,
+) -> RenderSpec {
     let mut spec = RenderSpec::custom(seed, width, height, fps, duration_s);
     spec.profile = Some(profile);
     let mut bg = Background::clear_night();
@@ -319,13 +237,21 @@ pub(crate) fn generate(profile: Profile, seed: u64, width: u32, height: u32, fps
         Profile::Mixed => {
             let mut snr = |g: &mut Gen| {
                 if g.chance(0.06) {
-                    g.u(60.0, 150.0)
+                    g.u(260.0, 500.0) / g.sigma
                 } else {
                     log_uniform(&mut g.rng, 3.0, 40.0)
                 }
             };
             g.meteors((0.5, 3.5), (6.0, 10.0), 0.15, &mut snr, None, &mut ev);
-            let rates = [(Plane, 1.0), (Satellite, 1.0), (Insect, 1.5), (Bird, 0.7), (Flash, 0.4), (Flicker, 0.6), (Headlights, 0.6)];
+            let rates = [
+                (Plane, 1.0),
+                (Satellite, 1.0),
+                (Insect, 1.5),
+                (Bird, 0.7),
+                (Flash, 0.4),
+                (Flicker, 0.6),
+                (Headlights, 0.6),
+            ];
             g.sample(&rates, &mut ev);
         }
         Profile::Quiet => g.every_type(&mut ev),
@@ -334,19 +260,29 @@ pub(crate) fn generate(profile: Profile, seed: u64, width: u32, height: u32, fps
             let speed = g.u(500.0, 1000.0) * s;
             let mut snr = |g: &mut Gen| {
                 if g.chance(0.03) {
-                    g.u(60.0, 150.0)
+                    g.u(260.0, 500.0) / g.sigma
                 } else {
                     log_uniform(&mut g.rng, 3.0, 30.0)
                 }
             };
-            g.meteors((0.3, 1.5), (2.0, 3.0), 0.25, &mut snr, Some((radiant, speed)), &mut ev);
+            g.meteors(
+                (0.3, 1.5),
+                (2.0, 3.0),
+                0.25,
+                &mut snr,
+                Some((radiant, speed)),
+                &mut ev,
+            );
             g.sample(&[(Plane, 0.3), (Satellite, 0.5), (Insect, 0.3)], &mut ev);
             spec.notes = format!("radiant at ({:.0}, {:.0})", radiant[0], radiant[1]);
         }
         Profile::Hard => {
             let mut snr = |g: &mut Gen| log_uniform(&mut g.rng, 2.5, 8.0);
             g.meteors((0.5, 3.5), (6.0, 10.0), 0.1, &mut snr, None, &mut ev);
-            g.sample(&[(Plane, 0.5), (Satellite, 0.8), (Flicker, 0.3), (Bird, 0.3)], &mut ev);
+            g.sample(
+                &[(Plane, 0.5), (Satellite, 0.8), (Flicker, 0.3), (Bird, 0.3)],
+                &mut ev,
+            );
         }
     }
     ev.sort_by(|a, b| a.start_s().total_cmp(&b.start_s()));

@@ -2,7 +2,13 @@
 
 use super::*;
 
-fn ev(id: u32, kind: &str, t: (f64, f64), xy: Option<([f64; 2], [f64; 2])>, snr: Option<f64>) -> TruthEvent {
+fn ev(
+    id: u32,
+    kind: &str,
+    t: (f64, f64),
+    xy: Option<([f64; 2], [f64; 2])>,
+    snr: Option<f64>,
+) -> TruthEvent {
     TruthEvent {
         id,
         kind: kind.into(),
@@ -30,7 +36,13 @@ fn truth(events: Vec<TruthEvent>) -> Truth {
 }
 
 fn det(id: &str, t: (f64, f64), a: [f64; 2], b: [f64; 2]) -> Observed {
-    Observed { id: id.into(), start_s: t.0, end_s: t.1, start_xy: a, end_xy: b }
+    Observed {
+        id: id.into(),
+        start_s: t.0,
+        end_s: t.1,
+        start_xy: a,
+        end_xy: b,
+    }
 }
 
 #[test]
@@ -41,7 +53,13 @@ fn tolerance_is_three_percent_of_the_diagonal() {
 
 #[test]
 fn matches_a_partial_detection_on_the_path() {
-    let t = truth(vec![ev(1, "meteor", (2.0, 2.5), Some(([200.0, 200.0], [600.0, 400.0])), Some(10.0))]);
+    let t = truth(vec![ev(
+        1,
+        "meteor",
+        (2.0, 2.5),
+        Some(([200.0, 200.0], [600.0, 400.0])),
+        Some(10.0),
+    )]);
     // covers only the middle of the path, a little off it, a bit late
     let d = det("a", (2.2, 2.9), [300.0, 260.0], [500.0, 340.0]);
     let c = score_clip(&t, &[d]);
@@ -51,7 +69,13 @@ fn matches_a_partial_detection_on_the_path() {
 
 #[test]
 fn rejects_wrong_place_or_time() {
-    let t = truth(vec![ev(1, "meteor", (2.0, 2.5), Some(([200.0, 200.0], [600.0, 400.0])), Some(10.0))]);
+    let t = truth(vec![ev(
+        1,
+        "meteor",
+        (2.0, 2.5),
+        Some(([200.0, 200.0], [600.0, 400.0])),
+        Some(10.0),
+    )]);
     let far = det("far", (2.0, 2.5), [200.0, 300.0], [600.0, 500.0]);
     let late = det("late", (3.1, 3.4), [200.0, 200.0], [600.0, 400.0]);
     let one_end_off = det("end", (2.0, 2.5), [200.0, 200.0], [900.0, 400.0]);
@@ -63,11 +87,21 @@ fn rejects_wrong_place_or_time() {
 
 #[test]
 fn second_detection_of_a_meteor_is_a_duplicate() {
-    let t = truth(vec![ev(1, "meteor", (2.0, 2.5), Some(([200.0, 200.0], [600.0, 400.0])), Some(10.0))]);
+    let t = truth(vec![ev(
+        1,
+        "meteor",
+        (2.0, 2.5),
+        Some(([200.0, 200.0], [600.0, 400.0])),
+        Some(10.0),
+    )]);
     let first = det("half1", (2.0, 2.2), [200.0, 200.0], [400.0, 300.0]);
     let best = det("full", (2.0, 2.5), [201.0, 200.0], [599.0, 400.0]);
     let c = score_clip(&t, &[first, best]);
-    assert_eq!(c.meteors[0].detection.as_deref(), Some("full"), "the closest detection wins");
+    assert_eq!(
+        c.meteors[0].detection.as_deref(),
+        Some("full"),
+        "the closest detection wins"
+    );
     assert_eq!(c.false_positives.len(), 1);
     assert_eq!(c.false_positives[0].cause, "duplicate");
     let r = score(&[(t, vec![])]);
@@ -77,8 +111,20 @@ fn second_detection_of_a_meteor_is_a_duplicate() {
 #[test]
 fn matching_maximises_the_number_of_meteors_found() {
     // d1 is the closest detection of m1 but the only one of m2: m1 must settle for d2.
-    let m1 = ev(1, "meteor", (1.0, 1.5), Some(([100.0, 100.0], [500.0, 100.0])), Some(6.0));
-    let m2 = ev(2, "meteor", (1.0, 1.5), Some(([100.0, 160.0], [500.0, 160.0])), Some(6.0));
+    let m1 = ev(
+        1,
+        "meteor",
+        (1.0, 1.5),
+        Some(([100.0, 100.0], [500.0, 100.0])),
+        Some(6.0),
+    );
+    let m2 = ev(
+        2,
+        "meteor",
+        (1.0, 1.5),
+        Some(([100.0, 160.0], [500.0, 160.0])),
+        Some(6.0),
+    );
     let d1 = det("d1", (1.0, 1.5), [100.0, 120.0], [500.0, 120.0]);
     let d2 = det("d2", (1.0, 1.5), [100.0, 60.0], [500.0, 60.0]);
     let c = score_clip(&truth(vec![m1, m2]), &[d1, d2]);
@@ -90,11 +136,35 @@ fn matching_maximises_the_number_of_meteors_found() {
 #[test]
 fn false_positives_are_attributed_to_distractors() {
     let t = truth(vec![
-        ev(1, "osd_clock", (0.0, 60.0), Some(([15.0, 15.0], [243.0, 31.0])), None),
-        ev(2, "plane", (10.0, 40.0), Some(([100.0, 100.0], [700.0, 160.0])), Some(40.0)),
+        ev(
+            1,
+            "osd_clock",
+            (0.0, 60.0),
+            Some(([15.0, 15.0], [243.0, 31.0])),
+            None,
+        ),
+        ev(
+            2,
+            "plane",
+            (10.0, 40.0),
+            Some(([100.0, 100.0], [700.0, 160.0])),
+            Some(40.0),
+        ),
         ev(3, "flash", (20.0, 20.5), None, Some(20.0)),
-        ev(4, "headlights", (30.0, 35.0), Some(([100.0, 700.0], [500.0, 700.0])), Some(80.0)),
-        ev(5, "insect", (50.0, 51.0), Some(([600.0, 300.0], [900.0, 350.0])), Some(30.0)),
+        ev(
+            4,
+            "headlights",
+            (30.0, 35.0),
+            Some(([100.0, 700.0], [500.0, 700.0])),
+            Some(80.0),
+        ),
+        ev(
+            5,
+            "insect",
+            (50.0, 51.0),
+            Some(([600.0, 300.0], [900.0, 350.0])),
+            Some(30.0),
+        ),
     ]);
     let dets = vec![
         det("clock", (5.0, 5.1), [120.0, 20.0], [130.0, 25.0]),
@@ -106,17 +176,51 @@ fn false_positives_are_attributed_to_distractors() {
     ];
     let c = score_clip(&t, &dets);
     let causes: Vec<&str> = c.false_positives.iter().map(|f| f.cause.as_str()).collect();
-    assert_eq!(causes, ["osd_clock", "plane", "flash", "headlights", "insect", "noise"]);
+    assert_eq!(
+        causes,
+        [
+            "osd_clock",
+            "plane",
+            "flash",
+            "headlights",
+            "insect",
+            "noise"
+        ]
+    );
     assert_eq!(c.false_positives[1].truth_id, Some(2));
 }
 
 #[test]
 fn report_buckets_precision_and_rates() {
     let t1 = truth(vec![
-        ev(1, "meteor", (1.0, 1.5), Some(([100.0, 100.0], [500.0, 100.0])), Some(3.0)),
-        ev(2, "meteor", (5.0, 5.5), Some(([100.0, 300.0], [500.0, 300.0])), Some(6.0)),
-        ev(3, "meteor", (9.0, 9.5), Some(([100.0, 300.0], [500.0, 300.0])), Some(20.0)),
-        ev(4, "meteor", (12.0, 12.5), Some(([100.0, 300.0], [500.0, 300.0])), None),
+        ev(
+            1,
+            "meteor",
+            (1.0, 1.5),
+            Some(([100.0, 100.0], [500.0, 100.0])),
+            Some(3.0),
+        ),
+        ev(
+            2,
+            "meteor",
+            (5.0, 5.5),
+            Some(([100.0, 300.0], [500.0, 300.0])),
+            Some(6.0),
+        ),
+        ev(
+            3,
+            "meteor",
+            (9.0, 9.5),
+            Some(([100.0, 300.0], [500.0, 300.0])),
+            Some(20.0),
+        ),
+        ev(
+            4,
+            "meteor",
+            (12.0, 12.5),
+            Some(([100.0, 300.0], [500.0, 300.0])),
+            None,
+        ),
         ev(5, "cloud", (0.0, 60.0), None, Some(2.0)),
     ]);
     let d1 = vec![
@@ -129,9 +233,21 @@ fn report_buckets_precision_and_rates() {
     let r = score(&[(t1, d1), (t2, vec![])]).with_elapsed(30.0);
     assert_eq!((r.meteors, r.found), (4, 2));
     assert_eq!(r.recall, Some(0.5));
-    let b: Vec<(usize, usize)> = r.recall_by_snr.iter().map(|b| (b.found, b.meteors)).collect();
+    let b: Vec<(usize, usize)> = r
+        .recall_by_snr
+        .iter()
+        .map(|b| (b.found, b.meteors))
+        .collect();
     assert_eq!(b, [(0, 1), (1, 1), (1, 1), (0, 1)]);
-    assert_eq!((r.detections, r.true_positives, r.false_positives, r.duplicates), (4, 2, 2, 1));
+    assert_eq!(
+        (
+            r.detections,
+            r.true_positives,
+            r.false_positives,
+            r.duplicates
+        ),
+        (4, 2, 2, 1)
+    );
     assert_eq!(r.precision, Some(0.5));
     assert_eq!(r.false_positives_by_type.get("cloud"), Some(&1));
     assert!((r.false_positives_per_hour.unwrap() - 60.0).abs() < 1e-9);
@@ -145,7 +261,9 @@ fn report_buckets_precision_and_rates() {
 #[test]
 fn detection_files_missing_empty_and_broken() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(load_detections(&dir.path().join("none.jsonl")).unwrap().is_empty());
+    assert!(load_detections(&dir.path().join("none.jsonl"))
+        .unwrap()
+        .is_empty());
     let empty = dir.path().join("empty.jsonl");
     std::fs::write(&empty, "").unwrap();
     assert!(load_detections(&empty).unwrap().is_empty());
