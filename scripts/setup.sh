@@ -13,7 +13,7 @@ PKGS=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   # tests: browser, media probing, process stats
-  chromium chromium-driver ffmpeg procps curl
+  chromium chromium-driver ffmpeg procps curl time util-linux
 )
 
 SUDO=""

@@ -16,7 +16,16 @@ fn sky(seed: i32) -> Mat {
     core::randn(&mut m, &Scalar::all(30.0), &Scalar::all(3.0)).unwrap();
     for i in 0..300 {
         let (x, y) = ((i * 7919) % 1920, (i * 104729) % 1080);
-        imgproc::circle(&mut m, Point::new(x, y), 1, Scalar::all(90.0), imgproc::FILLED, imgproc::LINE_8, 0).unwrap();
+        imgproc::circle(
+            &mut m,
+            Point::new(x, y),
+            1,
+            Scalar::all(90.0),
+            imgproc::FILLED,
+            imgproc::LINE_8,
+            0,
+        )
+        .unwrap();
     }
     m
 }
@@ -25,7 +34,10 @@ fn bench(c: &mut Criterion) {
     core::set_num_threads(1).unwrap();
     let frames: Vec<Mat> = (0..16).map(sky).collect();
     for scale in [0.5f32, 1.0] {
-        let p = DetectionParams { scale, ..DetectionParams::default() };
+        let p = DetectionParams {
+            scale,
+            ..DetectionParams::default()
+        };
         let mut det = Detector::new(p, 1920, 1080, 30.0, None).unwrap();
         let mut tracker = Tracker::new(&p, 1920, 1080, 30.0);
         for (i, f) in frames.iter().cycle().take(60).enumerate() {
@@ -40,7 +52,16 @@ fn bench(c: &mut Criterion) {
                 let k = (i % 60) as i32;
                 let frame = if k < 20 {
                     f.copy_to(&mut meteor).unwrap();
-                    imgproc::line(&mut meteor, Point::new(200 + 40 * k, 200 + 20 * k), Point::new(240 + 40 * k, 220 + 20 * k), Scalar::all(160.0), 2, imgproc::LINE_8, 0).unwrap();
+                    imgproc::line(
+                        &mut meteor,
+                        Point::new(200 + 40 * k, 200 + 20 * k),
+                        Point::new(240 + 40 * k, 220 + 20 * k),
+                        Scalar::all(160.0),
+                        2,
+                        imgproc::LINE_8,
+                        0,
+                    )
+                    .unwrap();
                     &meteor
                 } else {
                     f

@@ -83,8 +83,14 @@ pub struct Features {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    Meteor { features: Features, confidence: f64 },
-    Rejected { features: Option<Features>, reason: Reason },
+    Meteor {
+        features: Features,
+        confidence: f64,
+    },
+    Rejected {
+        features: Option<Features>,
+        reason: Reason,
+    },
 }
 
 /// Frame geometry the classifier needs.
@@ -113,7 +119,11 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     }
     let allowed_residual = 1.5 + p.max_residual as f64 * f.length_px;
     if f.length_px < p.min_length as f64 * diag {
-        let reason = if f.length_px < 0.01 * diag { Reason::Stationary } else { Reason::TooShort };
+        let reason = if f.length_px < 0.01 * diag {
+            Reason::Stationary
+        } else {
+            Reason::TooShort
+        };
         return reject(Some(f), reason);
     }
     if f.speed_px_s < p.min_speed as f64 * diag {
@@ -152,7 +162,10 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     if confidence < p.min_confidence as f64 {
         return reject(Some(f), Reason::LowConfidence);
     }
-    Verdict::Meteor { features: f, confidence }
+    Verdict::Meteor {
+        features: f,
+        confidence,
+    }
 }
 
 fn clamp01(v: f64) -> f64 {
@@ -193,7 +206,8 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
     let perp = |p: &crate::track::Point| -(p.x as f64 - mx) * uy + (p.y as f64 - my) * ux;
     let residual = (pts.iter().map(|p| perp(p).powi(2)).sum::<f64>() / n).sqrt();
     // Half a streak's extent along the path: where the object's ends really are.
-    let along = |p: &crate::track::Point| (ux.abs() * p.half_w as f64 + uy.abs() * p.half_h as f64) * 0.8;
+    let along =
+        |p: &crate::track::Point| (ux.abs() * p.half_w as f64 + uy.abs() * p.half_h as f64) * 0.8;
     let (p0, p1) = (proj(first) - along(first), proj(last) + along(last));
     let start_xy = [mx + p0 * ux, my + p0 * uy];
     let end_xy = [mx + p1 * ux, my + p1 * uy];
@@ -215,14 +229,19 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
         .iter()
         .map(|p| {
             let along = 2.0 * (ux.abs() * p.half_w as f64 + uy.abs() * p.half_h as f64);
-            let full_area = p.area as f64 * (p.half_w as f64 * p.half_h as f64 * 4.0) / p.bbox_area.max(1) as f64;
+            let full_area = p.area as f64 * (p.half_w as f64 * p.half_h as f64 * 4.0)
+                / p.bbox_area.max(1) as f64;
             full_area / along.max(1.0)
         })
         .collect();
     let width_px = median(&mut widths);
-    let peaks: Vec<f64> = pts.iter().map(|p| p.peak as f64 * p.area.max(1) as f64).collect();
+    let peaks: Vec<f64> = pts
+        .iter()
+        .map(|p| p.peak as f64 * p.area.max(1) as f64)
+        .collect();
     let mean_b = peaks.iter().sum::<f64>() / n;
-    let cv = (peaks.iter().map(|b| (b - mean_b).powi(2)).sum::<f64>() / n).sqrt() / mean_b.max(1e-6);
+    let cv =
+        (peaks.iter().map(|b| (b - mean_b).powi(2)).sum::<f64>() / n).sqrt() / mean_b.max(1e-6);
     Features {
         frames: pts.len() as u32 + track.overflow,
         frame_span,
@@ -232,12 +251,19 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
         length_px: (p1 - p0).max(0.0),
         speed_px_s: centroid_span.max(0.0) / dt,
         residual_px: residual,
-        forward: if pts.len() > 1 { forward as f64 / (pts.len() - 1) as f64 } else { 0.0 },
+        forward: if pts.len() > 1 {
+            forward as f64 / (pts.len() - 1) as f64
+        } else {
+            0.0
+        },
         speed_spread: spread(&mut step_speeds),
         fill: (pts.len() as f64 + track.overflow as f64) / frame_span as f64,
         brightness_cv: cv,
         peak_brightness: pts.iter().map(|p| p.peak as f64).fold(0.0, f64::max),
-        peak_snr: pts.iter().map(|p| p.peak as f64 / p.noise.max(0.5) as f64).fold(0.0, f64::max),
+        peak_snr: pts
+            .iter()
+            .map(|p| p.peak as f64 / p.noise.max(0.5) as f64)
+            .fold(0.0, f64::max),
         width_px,
         swings: swings(&peaks),
         end_brightness: end_brightness(&peaks),
@@ -307,7 +333,11 @@ fn spread(v: &mut [f64]) -> f64 {
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
 }
 
 #[cfg(test)]

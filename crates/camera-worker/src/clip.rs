@@ -53,7 +53,10 @@ fn parser_for(caps: &gst::Caps) -> Option<&'static str> {
 
 /// The earliest timestamp of a run of units: clips start at zero from there.
 pub fn origin_ns(aus: &[Au]) -> u64 {
-    aus.iter().filter_map(|a| a.dts_ns.into_iter().chain(a.pts_ns).min()).min().unwrap_or(0)
+    aus.iter()
+        .filter_map(|a| a.dts_ns.into_iter().chain(a.pts_ns).min())
+        .min()
+        .unwrap_or(0)
 }
 
 /// Writes `aus` as an MP4 at `path` (through a temporary file). Remuxes when the codec
@@ -66,7 +69,9 @@ pub fn write(aus: &[Au], path: &Path) -> Result<ClipMethod, ClipError> {
         let launch = format!("{parser} ! mp4mux faststart=true ! filesink name=out");
         match store::write_via_temp(path, |tmp| run(aus, &launch, tmp)) {
             Ok(()) => return Ok(ClipMethod::Remux),
-            Err(e) => tracing::warn!(clip = %path.display(), error = %e, "remux failed; encoding the clip instead"),
+            Err(e) => {
+                tracing::warn!(clip = %path.display(), error = %e, "remux failed; encoding the clip instead")
+            }
         }
     }
     let launch = "decodebin ! videoconvert ! x264enc speed-preset=veryfast tune=zerolatency \
@@ -78,7 +83,9 @@ pub fn write(aus: &[Au], path: &Path) -> Result<ClipMethod, ClipError> {
 /// Runs `appsrc ! <rest>` over the units, with the file sink writing to `out`.
 fn run(aus: &[Au], rest: &str, out: &Path) -> Result<(), ClipError> {
     let pipeline = build(aus, rest)?;
-    let sink = pipeline.by_name("out").ok_or_else(|| ClipError::Pipeline("no sink named out".into()))?;
+    let sink = pipeline
+        .by_name("out")
+        .ok_or_else(|| ClipError::Pipeline("no sink named out".into()))?;
     sink.set_property("location", out.to_string_lossy().as_ref());
     play_to_end(&pipeline, aus)
 }
@@ -110,7 +117,11 @@ pub(crate) fn push_all(pipeline: &gst::Pipeline, aus: &[Au]) -> Result<(), ClipE
     for au in aus.iter().take_while(|a| &a.caps == caps) {
         let mut b = au.buffer.copy();
         let bm = b.make_mut();
-        bm.set_pts(au.pts_ns.or(au.dts_ns).map(|t| gst::ClockTime::from_nseconds(t - origin)));
+        bm.set_pts(
+            au.pts_ns
+                .or(au.dts_ns)
+                .map(|t| gst::ClockTime::from_nseconds(t - origin)),
+        );
         bm.set_dts(au.dts_ns.map(|t| gst::ClockTime::from_nseconds(t - origin)));
         if src.push_buffer(b).is_err() {
             break;
@@ -121,21 +132,27 @@ pub(crate) fn push_all(pipeline: &gst::Pipeline, aus: &[Au]) -> Result<(), ClipE
 }
 
 fn play_to_end(pipeline: &gst::Pipeline, aus: &[Au]) -> Result<(), ClipError> {
-    pipeline.set_state(gst::State::Playing).map_err(|e| ClipError::Pipeline(e.to_string()))?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|e| ClipError::Pipeline(e.to_string()))?;
     let result = push_all(pipeline, aus).and_then(|()| wait_eos(pipeline, Duration::from_secs(60)));
     let _ = pipeline.set_state(gst::State::Null);
     result
 }
 
 pub(crate) fn wait_eos(pipeline: &gst::Pipeline, timeout: Duration) -> Result<(), ClipError> {
-    let bus = pipeline.bus().ok_or_else(|| ClipError::Pipeline("no bus".into()))?;
+    let bus = pipeline
+        .bus()
+        .ok_or_else(|| ClipError::Pipeline("no bus".into()))?;
     match bus.timed_pop_filtered(
         gst::ClockTime::from_nseconds(timeout.as_nanos() as u64),
         &[gst::MessageType::Eos, gst::MessageType::Error],
     ) {
         Some(msg) => match msg.view() {
             gst::MessageView::Eos(_) => Ok(()),
-            gst::MessageView::Error(e) => Err(ClipError::Pipeline(crate::ingest::describe_gst_error("clip", e))),
+            gst::MessageView::Error(e) => Err(ClipError::Pipeline(
+                crate::ingest::describe_gst_error("clip", e),
+            )),
             _ => unreachable!("filtered"),
         },
         None => Err(ClipError::Pipeline("timed out".into())),

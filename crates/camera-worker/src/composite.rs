@@ -28,7 +28,9 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
         .by_name("sink")
         .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
         .ok_or_else(|| ClipError::Pipeline("no appsink".into()))?;
-    pipeline.set_state(gst::State::Playing).map_err(|e| ClipError::Pipeline(e.to_string()))?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|e| ClipError::Pipeline(e.to_string()))?;
     let origin = clip::origin_ns(aus);
     let pushed = clip::push_all(&pipeline, aus);
     let mut acc: Option<Mat> = None;
@@ -37,7 +39,9 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
     let cv = |e: opencv::Error| ClipError::Pipeline(e.to_string());
     let result = pushed.and_then(|()| {
         while let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_seconds(20)) {
-            let Some(frame) = Frame::from_sample(&sample, &mut cache) else { continue };
+            let Some(frame) = Frame::from_sample(&sample, &mut cache) else {
+                continue;
+            };
             let t = frame.pts_ns + origin;
             if (start_ns..=end_ns).contains(&t) {
                 frame
@@ -54,7 +58,11 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
                     })
                     .map_err(cv)?;
             } else if acc.is_none() {
-                let dist = if t < start_ns { start_ns - t } else { t - end_ns };
+                let dist = if t < start_ns {
+                    start_ns - t
+                } else {
+                    t - end_ns
+                };
                 if nearest.as_ref().is_none_or(|(d, _)| dist < *d) {
                     nearest = Some((dist, frame.with_luma(|l| l.try_clone()).map_err(cv)?));
                 }
@@ -78,19 +86,50 @@ pub fn annotate(stacked: &Mat, track: &[[f64; 2]], caption: &str) -> opencv::Res
     imgproc::cvt_color(stacked, &mut bgr, imgproc::COLOR_GRAY2BGR, 0)?;
     let h = stacked.rows() as f64;
     let scale = (h / 720.0).max(0.5);
-    let (Some(a), Some(b)) = (track.first(), track.last()) else { return Ok(bgr) };
+    let (Some(a), Some(b)) = (track.first(), track.last()) else {
+        return Ok(bgr);
+    };
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len = dx.hypot(dy).max(1e-6);
     let offset = 14.0 * scale;
     let (nx, ny) = (-dy / len * offset, dx / len * offset);
-    let pt = |p: &[f64; 2], k: f64| Point::new((p[0] + nx * k).round() as i32, (p[1] + ny * k).round() as i32);
+    let pt = |p: &[f64; 2], k: f64| {
+        Point::new(
+            (p[0] + nx * k).round() as i32,
+            (p[1] + ny * k).round() as i32,
+        )
+    };
     let thick = (2.0 * scale).round().max(1.0) as i32;
     let yellow = Scalar::new(0.0, 220.0, 255.0, 0.0);
     for k in [1.0, -1.0] {
-        imgproc::line(&mut bgr, pt(a, k), pt(b, k), yellow, thick, imgproc::LINE_AA, 0)?;
+        imgproc::line(
+            &mut bgr,
+            pt(a, k),
+            pt(b, k),
+            yellow,
+            thick,
+            imgproc::LINE_AA,
+            0,
+        )?;
     }
-    imgproc::circle(&mut bgr, pt(a, 0.0), (10.0 * scale) as i32, Scalar::new(0.0, 255.0, 0.0, 0.0), thick, imgproc::LINE_AA, 0)?;
-    imgproc::circle(&mut bgr, pt(b, 0.0), (10.0 * scale) as i32, Scalar::new(0.0, 0.0, 255.0, 0.0), thick, imgproc::LINE_AA, 0)?;
+    imgproc::circle(
+        &mut bgr,
+        pt(a, 0.0),
+        (10.0 * scale) as i32,
+        Scalar::new(0.0, 255.0, 0.0, 0.0),
+        thick,
+        imgproc::LINE_AA,
+        0,
+    )?;
+    imgproc::circle(
+        &mut bgr,
+        pt(b, 0.0),
+        (10.0 * scale) as i32,
+        Scalar::new(0.0, 0.0, 255.0, 0.0),
+        thick,
+        imgproc::LINE_AA,
+        0,
+    )?;
     imgproc::put_text(
         &mut bgr,
         caption,

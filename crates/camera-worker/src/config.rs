@@ -53,12 +53,19 @@ impl DetectionArgs {
         }
         for o in &self.overrides {
             let (name, value) = o.split_once('=').ok_or_else(|| {
-                SettingsError::new(o.clone(), "expected NAME=VALUE, for example --set k_sigma=4.5")
+                SettingsError::new(
+                    o.clone(),
+                    "expected NAME=VALUE, for example --set k_sigma=4.5",
+                )
             })?;
             params.set(name.trim(), value)?;
         }
         params.validate()?;
         let mask = self.mask.as_deref().map(MaskImage::load).transpose()?;
-        Ok(Resolved { sensitivity, params, mask })
+        Ok(Resolved {
+            sensitivity,
+            params,
+            mask,
+        })
     }
 }

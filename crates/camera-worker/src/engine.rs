@@ -33,7 +33,11 @@ struct State {
 
 impl Engine {
     /// `wall_origin` is the wall-clock time of the stream's first frame.
-    pub fn new(params: DetectionParams, mask: Option<MaskImage>, wall_origin: DateTime<Utc>) -> Engine {
+    pub fn new(
+        params: DetectionParams,
+        mask: Option<MaskImage>,
+        wall_origin: DateTime<Utc>,
+    ) -> Engine {
         Engine {
             params,
             mask,
@@ -69,18 +73,35 @@ impl Engine {
                 self.state = None;
             }
             let fps = if frame.fps > 0.0 { frame.fps } else { 25.0 };
-            let detector = Detector::new(self.params, frame.width, frame.height, fps, self.mask.as_ref())?;
+            let detector = Detector::new(
+                self.params,
+                frame.width,
+                frame.height,
+                fps,
+                self.mask.as_ref(),
+            )?;
             self.state = Some(State {
                 detector,
                 tracker: Tracker::new(&self.params, frame.width, frame.height, fps),
-                geometry: Geometry { width: frame.width, height: frame.height, fps },
+                geometry: Geometry {
+                    width: frame.width,
+                    height: frame.height,
+                    fps,
+                },
             });
         }
         let st = self.state.as_mut().expect("set above");
         let cands = &mut self.candidates;
         frame.with_luma(|luma| {
             let o = st.detector.process(luma, t)?;
-            tracing::trace!(t, changed = o.changed_ratio, flash = o.flash, suppressed = o.suppressed, n = o.candidates.len(), "frame");
+            tracing::trace!(
+                t,
+                changed = o.changed_ratio,
+                flash = o.flash,
+                suppressed = o.suppressed,
+                n = o.candidates.len(),
+                "frame"
+            );
             cands.clear();
             cands.extend_from_slice(o.candidates);
             Ok(())
@@ -103,10 +124,15 @@ impl Engine {
     }
 
     fn collect(&mut self, events: &mut Vec<Event>) {
-        let Some(st) = self.state.as_mut() else { return };
+        let Some(st) = self.state.as_mut() else {
+            return;
+        };
         for track in st.tracker.take_finished() {
             match classify::classify(&track, &self.params, st.geometry) {
-                Verdict::Meteor { features, confidence } => {
+                Verdict::Meteor {
+                    features,
+                    confidence,
+                } => {
                     let origin = self.origin_ns.unwrap_or(0);
                     let (first, last) = (track.first(), track.last());
                     let start_ns = origin + (first.t * 1e9).round() as u64;
@@ -117,8 +143,13 @@ impl Engine {
                         start_ns,
                         end_ns: origin + (last.t * 1e9).round() as u64,
                         start_offset_s: first.t,
-                        start_time: self.wall_origin + chrono::Duration::nanoseconds((first.t * 1e9) as i64),
-                        track: track.points.iter().map(|p| [p.t, p.x as f64, p.y as f64]).collect(),
+                        start_time: self.wall_origin
+                            + chrono::Duration::nanoseconds((first.t * 1e9) as i64),
+                        track: track
+                            .points
+                            .iter()
+                            .map(|p| [p.t, p.x as f64, p.y as f64])
+                            .collect(),
                         width: st.geometry.width,
                         height: st.geometry.height,
                     });
@@ -140,7 +171,12 @@ impl Engine {
     }
 
     pub fn flashes(&self) -> u64 {
-        self.flashes_before + self.state.as_ref().map(|s| s.detector.flashes()).unwrap_or(0)
+        self.flashes_before
+            + self
+                .state
+                .as_ref()
+                .map(|s| s.detector.flashes())
+                .unwrap_or(0)
     }
 
     /// Tracks of three frames or more that were not meteors, by reason.

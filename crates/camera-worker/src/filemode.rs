@@ -63,7 +63,10 @@ pub fn run(cmd: &DetectCmd) -> anyhow::Result<bool> {
             Err(e) => {
                 ok = false;
                 if cmd.json {
-                    println!("{}", serde_json::json!({"file": input.display().to_string(), "error": format!("{e:#}")}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"file": input.display().to_string(), "error": format!("{e:#}")})
+                    );
                 } else {
                     eprintln!("error: {e:#}");
                 }
@@ -74,15 +77,24 @@ pub fn run(cmd: &DetectCmd) -> anyhow::Result<bool> {
 }
 
 fn camera_name(input: &Path) -> String {
-    input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "video".into())
+    input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "video".into())
 }
 
-pub fn process_file(input: &Path, cmd: &DetectCmd, settings: &crate::config::Resolved) -> anyhow::Result<FileSummary> {
+pub fn process_file(
+    input: &Path,
+    cmd: &DetectCmd,
+    settings: &crate::config::Resolved,
+) -> anyhow::Result<FileSummary> {
     let started = Instant::now();
     let camera = camera_name(input);
     let p = settings.params;
     // The ring must span the longest event plus both margins plus the decoder's lead.
-    let retain = Duration::from_secs_f32(p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s + 6.0);
+    let retain = Duration::from_secs_f32(
+        p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s + 6.0,
+    );
     let ring = Ring::new(retain);
     let opener = FileOpener::new(input);
     let stream = opener.open(ring.clone(), false)?;
@@ -106,7 +118,9 @@ pub fn process_file(input: &Path, cmd: &DetectCmd, settings: &crate::config::Res
         match stream.next(Duration::from_secs(30)) {
             Some(StreamEvent::Frame(frame)) => {
                 let eng = engine.get_or_insert_with(|| {
-                    let origin = cmd.start_time.unwrap_or_else(|| default_origin(input, &stream));
+                    let origin = cmd
+                        .start_time
+                        .unwrap_or_else(|| default_origin(input, &stream));
                     Engine::new(p, settings.mask.clone(), origin)
                 });
                 match eng.process(&frame) {
@@ -123,7 +137,10 @@ pub fn process_file(input: &Path, cmd: &DetectCmd, settings: &crate::config::Res
                 break;
             }
             None => {
-                failure = Some(anyhow::anyhow!("{}: no frame decoded for 30 s", input.display()));
+                failure = Some(anyhow::anyhow!(
+                    "{}: no frame decoded for 30 s",
+                    input.display()
+                ));
                 break;
             }
         }
@@ -139,7 +156,11 @@ pub fn process_file(input: &Path, cmd: &DetectCmd, settings: &crate::config::Res
     if let Some(f) = failure {
         // Events found before a truncated file's end are kept; the error is still reported.
         if !events.is_empty() {
-            eprintln!("{}: {} event(s) written before the error", input.display(), events.len());
+            eprintln!(
+                "{}: {} event(s) written before the error",
+                input.display(),
+                events.len()
+            );
         }
         return Err(f);
     }
@@ -160,7 +181,11 @@ pub fn process_file(input: &Path, cmd: &DetectCmd, settings: &crate::config::Res
         elapsed_s: elapsed,
         processing_fps: frames as f64 / elapsed.max(1e-9),
         flashes: eng.flashes(),
-        rejected: eng.rejected().iter().map(|(r, n)| (r.name().to_string(), *n)).collect(),
+        rejected: eng
+            .rejected()
+            .iter()
+            .map(|(r, n)| (r.name().to_string(), *n))
+            .collect(),
         events,
     })
 }
@@ -180,8 +205,15 @@ fn classify_error(input: &Path, e: &str, had_frames: bool) -> String {
 /// had just written its last frame.
 fn default_origin(input: &Path, stream: &crate::ingest::Stream) -> DateTime<Utc> {
     use gstreamer::prelude::*;
-    let mtime = std::fs::metadata(input).and_then(|m| m.modified()).map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now());
-    let duration = stream.pipeline().query_duration::<gstreamer::ClockTime>().map(|d| d.nseconds()).unwrap_or(0);
+    let mtime = std::fs::metadata(input)
+        .and_then(|m| m.modified())
+        .map(DateTime::<Utc>::from)
+        .unwrap_or_else(|_| Utc::now());
+    let duration = stream
+        .pipeline()
+        .query_duration::<gstreamer::ClockTime>()
+        .map(|d| d.nseconds())
+        .unwrap_or(0);
     mtime - chrono::Duration::nanoseconds(duration as i64)
 }
 

@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "camera-worker", version, about = "Watches one camera (or video files) for meteors")]
+#[command(
+    name = "camera-worker",
+    version,
+    about = "Watches one camera (or video files) for meteors"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

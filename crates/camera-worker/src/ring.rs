@@ -44,7 +44,11 @@ pub type SharedRing = Arc<Ring>;
 impl Ring {
     /// A ring that keeps at least `retain` of video (from the keyframe at or before it).
     pub fn new(retain: Duration) -> SharedRing {
-        Arc::new(Ring { inner: Mutex::new(Inner::default()), grew: Condvar::new(), retain_ns: retain.as_nanos() as u64 })
+        Arc::new(Ring {
+            inner: Mutex::new(Inner::default()),
+            grew: Condvar::new(),
+            retain_ns: retain.as_nanos() as u64,
+        })
     }
 
     pub fn push(&self, buffer: gst::Buffer, caps: gst::Caps) {
@@ -113,7 +117,9 @@ impl Ring {
             .iter()
             .rposition(|a| a.keyframe && a.time_ns().is_some_and(|t| t <= start_ns))
             .or_else(|| g.aus.iter().position(|a| a.keyframe));
-        let Some(first) = first else { return Vec::new() };
+        let Some(first) = first else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for a in g.aus.iter().skip(first) {
             // Decode order: stop at the first unit whose decode time is past the end.

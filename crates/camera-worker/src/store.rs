@@ -15,7 +15,10 @@ pub fn write_via_temp<E: From<(String, std::io::Error)>>(
     path: &Path,
     write: impl FnOnce(&Path) -> Result<(), E>,
 ) -> Result<(), E> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
     let io = |e: std::io::Error| E::from((path.display().to_string(), e));
     let result = write(&tmp).and_then(|()| {
@@ -31,8 +34,10 @@ pub fn write_via_temp<E: From<(String, std::io::Error)>>(
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_via_temp::<IoAt>(path, |tmp| std::fs::write(tmp, bytes).map_err(|e| IoAt(tmp.display().to_string(), e)))
-        .map_err(|IoAt(p, e)| std::io::Error::new(e.kind(), format!("{p}: {e}")))
+    write_via_temp::<IoAt>(path, |tmp| {
+        std::fs::write(tmp, bytes).map_err(|e| IoAt(tmp.display().to_string(), e))
+    })
+    .map_err(|IoAt(p, e)| std::io::Error::new(e.kind(), format!("{p}: {e}")))
 }
 
 struct IoAt(String, std::io::Error);
@@ -65,7 +70,9 @@ impl Store {
     /// to `detections.jsonl.partial` (never deleted) so the file ends on a whole line.
     pub fn open(dir: &Path) -> std::io::Result<Store> {
         std::fs::create_dir_all(dir)?;
-        let store = Store { dir: dir.to_path_buf() };
+        let store = Store {
+            dir: dir.to_path_buf(),
+        };
         store.repair_tail()?;
         Ok(store)
     }
@@ -80,7 +87,9 @@ impl Store {
 
     fn repair_tail(&self) -> std::io::Result<()> {
         let path = self.jsonl_path();
-        let Ok(mut f) = OpenOptions::new().read(true).write(true).open(&path) else { return Ok(()) };
+        let Ok(mut f) = OpenOptions::new().read(true).write(true).open(&path) else {
+            return Ok(());
+        };
         let len = f.metadata()?.len();
         if len == 0 {
             return Ok(());
@@ -90,8 +99,15 @@ impl Store {
         if content.last() == Some(&b'\n') {
             return Ok(());
         }
-        let keep = content.iter().rposition(|&b| b == b'\n').map(|i| i + 1).unwrap_or(0);
-        let mut aside = OpenOptions::new().create(true).append(true).open(self.dir.join("detections.jsonl.partial"))?;
+        let keep = content
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let mut aside = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("detections.jsonl.partial"))?;
         aside.write_all(&content[keep..])?;
         aside.write_all(b"\n")?;
         aside.sync_all()?;
@@ -106,7 +122,10 @@ impl Store {
     pub fn append(&self, d: &Detection) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(d).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        let mut f = OpenOptions::new().create(true).append(true).open(self.jsonl_path())?;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.jsonl_path())?;
         f.write_all(&line)?;
         f.sync_data()
     }
@@ -122,7 +141,9 @@ impl Store {
         text.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1)))
+            .map(|(i, l)| {
+                serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))
+            })
             .collect()
     }
 }
@@ -149,7 +170,10 @@ mod tests {
         let path = dir.path().join("x.jpg");
         write_bytes(&path, b"abc").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"abc");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }
 }

@@ -47,7 +47,14 @@ impl Track {
     /// A track made of given points (tests of the classifier).
     #[doc(hidden)]
     pub fn for_tests(points: Vec<Point>) -> Track {
-        Track { id: 0, points, vx: 0.0, vy: 0.0, overflow: 0, missed: 0 }
+        Track {
+            id: 0,
+            points,
+            vx: 0.0,
+            vy: 0.0,
+            overflow: 0,
+            missed: 0,
+        }
     }
 
     fn predict(&self, frame: u64) -> (f32, f32) {
@@ -205,7 +212,16 @@ mod tests {
     use super::*;
 
     fn cand(x: f32, y: f32) -> Candidate {
-        Candidate { x, y, half_w: 2.0, half_h: 2.0, area: 4, bbox_area: 4, peak: 40.0, noise: 2.0 }
+        Candidate {
+            x,
+            y,
+            half_w: 2.0,
+            half_h: 2.0,
+            area: 4,
+            bbox_area: 4,
+            peak: 40.0,
+            noise: 2.0,
+        }
     }
 
     fn tracker() -> Tracker {
@@ -216,7 +232,10 @@ mod tests {
     fn follows_a_fast_straight_mover_next_to_a_still_star() {
         let mut t = tracker();
         for f in 0..10u64 {
-            let c = [cand(100.0 + 30.0 * f as f32, 100.0 + 10.0 * f as f32), cand(400.0, 300.0)];
+            let c = [
+                cand(100.0 + 30.0 * f as f32, 100.0 + 10.0 * f as f32),
+                cand(400.0, 300.0),
+            ];
             t.update(f, f as f64 / 25.0, &c);
         }
         assert_eq!(t.active().len(), 2);
@@ -257,7 +276,14 @@ mod tests {
         let mut t = tracker();
         for f in 0..12u64 {
             let x = 100.0 + 20.0 * f as f32;
-            t.update(f, 0.0, &[cand(x, 100.0 + 20.0 * f as f32), cand(x, 400.0 - 5.0 * f as f32)]);
+            t.update(
+                f,
+                0.0,
+                &[
+                    cand(x, 100.0 + 20.0 * f as f32),
+                    cand(x, 400.0 - 5.0 * f as f32),
+                ],
+            );
         }
         let lens: Vec<_> = t.active().iter().map(|tr| tr.points.len()).collect();
         assert_eq!(lens, vec![12, 12]);

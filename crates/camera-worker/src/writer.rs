@@ -57,7 +57,10 @@ impl Writer {
             .name(format!("writer-{}", cfg.camera))
             .spawn(move || serve(rx, store, ring, cfg))
             .expect("spawning the writer thread");
-        Writer { tx: Some(tx), handle: Some(handle) }
+        Writer {
+            tx: Some(tx),
+            handle: Some(handle),
+        }
     }
 
     /// Queues an event; false when the queue is full (the event is logged and dropped).
@@ -82,7 +85,10 @@ impl Writer {
     /// Writes what is queued and returns every record written.
     pub fn finish(mut self) -> Vec<Detection> {
         self.tx.take();
-        self.handle.take().and_then(|h| h.join().ok()).unwrap_or_default()
+        self.handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default()
     }
 }
 
@@ -103,7 +109,9 @@ fn serve(rx: Receiver<Event>, store: Store, ring: SharedRing, cfg: WriterConfig)
                 );
                 written.push(d);
             }
-            Err(e) => tracing::error!(camera = %cfg.camera, error = %e, "could not record a meteor"),
+            Err(e) => {
+                tracing::error!(camera = %cfg.camera, error = %e, "could not record a meteor")
+            }
         }
     }
     written
@@ -121,7 +129,12 @@ pub fn event_id(camera: &str, start: DateTime<Utc>, start_ns: u64, xy: [f64; 2])
     format!("{}_{:08x}", start.format("%Y%m%d_%H%M%S"), (h >> 32) as u32)
 }
 
-fn write_event(ev: &Event, store: &Store, ring: &SharedRing, cfg: &WriterConfig) -> anyhow::Result<Detection> {
+fn write_event(
+    ev: &Event,
+    store: &Store,
+    ring: &SharedRing,
+    cfg: &WriterConfig,
+) -> anyhow::Result<Detection> {
     let before = (cfg.clip_before_s * 1e9) as u64;
     let after = (cfg.clip_after_s * 1e9) as u64;
     // The last frame's PTS plus the post-roll; one more frame so the end is really there.
@@ -141,11 +154,15 @@ fn write_event(ev: &Event, store: &Store, ring: &SharedRing, cfg: &WriterConfig)
         let name = format!("{stem}.mp4");
         match clip::write(&aus, &store.dir().join(&name)) {
             Ok(method) => {
-                clip_start = Some(ev.start_offset_s - (ev.start_ns as f64 - clip::origin_ns(&aus) as f64) / 1e9);
+                clip_start = Some(
+                    ev.start_offset_s - (ev.start_ns as f64 - clip::origin_ns(&aus) as f64) / 1e9,
+                );
                 clip_name = Some(name);
                 clip_method = Some(method.name().to_string());
             }
-            Err(e) => tracing::error!(camera = %cfg.camera, id = %id, error = %e, "clip not written"),
+            Err(e) => {
+                tracing::error!(camera = %cfg.camera, id = %id, error = %e, "clip not written")
+            }
         }
     }
 
@@ -171,7 +188,9 @@ fn write_event(ev: &Event, store: &Store, ring: &SharedRing, cfg: &WriterConfig)
             comp = Some(name);
             comp_orig = Some(orig_name);
         }
-        Err(e) => tracing::error!(camera = %cfg.camera, id = %id, error = %e, "composite not written"),
+        Err(e) => {
+            tracing::error!(camera = %cfg.camera, id = %id, error = %e, "composite not written")
+        }
     }
 
     let d = Detection {
@@ -198,7 +217,11 @@ fn write_event(ev: &Event, store: &Store, ring: &SharedRing, cfg: &WriterConfig)
         clip_start_offset_s: clip_start.map(round3),
         composite: comp,
         composite_original: comp_orig,
-        track: ev.track.iter().map(|p| [round3(p[0]), round1(p[1]), round1(p[2])]).collect(),
+        track: ev
+            .track
+            .iter()
+            .map(|p| [round3(p[0]), round1(p[1]), round1(p[2])])
+            .collect(),
     };
     store.append(&d)?;
     Ok(d)

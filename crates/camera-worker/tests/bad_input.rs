@@ -20,19 +20,45 @@ fn every_bad_input_is_named_and_the_good_one_still_processed() {
     let args: Vec<String> = [&missing, &empty, &text, &truncated, dir.path(), &good]
         .iter()
         .map(|p| p.display().to_string())
-        .chain(["--output".into(), out.display().to_string(), "--no-clips".into()])
+        .chain([
+            "--output".into(),
+            out.display().to_string(),
+            "--no-clips".into(),
+        ])
         .collect();
-    let o = worker(&["detect"].into_iter().chain(args.iter().map(|s| s.as_str())).collect::<Vec<_>>());
+    let o = worker(
+        &["detect"]
+            .into_iter()
+            .chain(args.iter().map(|s| s.as_str()))
+            .collect::<Vec<_>>(),
+    );
     let stderr = String::from_utf8_lossy(&o.stderr);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(1), "stdout: {stdout}\nstderr: {stderr}");
-    let line = |needle: &str| stderr.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no error about {needle}: {stderr}")).to_string();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    let line = |needle: &str| {
+        stderr
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no error about {needle}: {stderr}"))
+            .to_string()
+    };
     assert!(line("missing.mp4").contains("no such file"));
     assert!(line("empty.mp4").contains("empty"));
-    assert!(line("notes.mp4").to_lowercase().contains("type") || line("notes.mp4").contains("not"), "{}", line("notes.mp4"));
+    assert!(
+        line("notes.mp4").to_lowercase().contains("type") || line("notes.mp4").contains("not"),
+        "{}",
+        line("notes.mp4")
+    );
     assert!(line("truncated.mp4").len() > "truncated.mp4".len() + 5);
     assert!(stderr.contains("is a directory"), "{stderr}");
-    assert!(stdout.contains("gmn_cz0003_20210307.mp4: 1 meteor"), "the good file was not processed: {stdout}");
+    assert!(
+        stdout.contains("gmn_cz0003_20210307.mp4: 1 meteor"),
+        "the good file was not processed: {stdout}"
+    );
 }
 
 #[test]
@@ -53,6 +79,9 @@ fn invalid_settings_are_refused_naming_the_field() {
         let o = worker(&all);
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(field), "{args:?}: the error does not name {field}: {stderr}");
+        assert!(
+            stderr.contains(field),
+            "{args:?}: the error does not name {field}: {stderr}"
+        );
     }
 }

@@ -9,7 +9,11 @@ use std::process::{Command, Output};
 /// `../shared/data/real` seen from the repository root.
 pub fn real_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/real");
-    assert!(dir.is_dir(), "the real meteor clips are missing: expected them in {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "the real meteor clips are missing: expected them in {}",
+        dir.display()
+    );
     dir
 }
 
@@ -25,7 +29,10 @@ pub fn read_jsonl(path: &Path) -> Vec<Detection> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
         .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}: {l}", path.display(), i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("{}:{}: {e}: {l}", path.display(), i + 1))
+        })
         .collect()
 }
 
@@ -33,14 +40,20 @@ pub fn read_jsonl(path: &Path) -> Vec<Detection> {
 pub fn dist_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
-    let u = if len2 == 0.0 { 0.0 } else { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) };
+    let u = if len2 == 0.0 {
+        0.0
+    } else {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    };
     ((p[0] - a[0] - u * dx).powi(2) + (p[1] - a[1] - u * dy).powi(2)).sqrt()
 }
 
 /// True when the detection is the truth's meteor: overlapping in time (0.5 s slack) and on
 /// its path.
 pub fn matches(d: &Detection, t: &meteor_core::TruthEvent, diag: f64) -> bool {
-    let (Some(a), Some(b)) = (t.start_xy, t.end_xy) else { return false };
+    let (Some(a), Some(b)) = (t.start_xy, t.end_xy) else {
+        return false;
+    };
     let tol = (0.03 * diag).max(12.0);
     d.start_offset_s <= t.end_s + 0.5
         && d.end_offset_s >= t.start_s - 0.5
@@ -72,7 +85,11 @@ pub fn probe(path: &Path) -> ClipProbe {
     .unwrap()
     .downcast::<gst::Pipeline>()
     .unwrap();
-    let sink = p.by_name("s").unwrap().downcast::<gst_app::AppSink>().unwrap();
+    let sink = p
+        .by_name("s")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
     p.set_state(gst::State::Playing).unwrap();
     let mut frames = 0;
     let mut caps = None;
@@ -93,5 +110,10 @@ pub fn probe(path: &Path) -> ClipProbe {
         .map(|f| f.numer() as f64 / f.denom() as f64)
         .unwrap_or(0.0);
     let span = (last - first) as f64 / 1e9;
-    ClipProbe { fps, frames, duration_s: span, codec: st.name().to_string() }
+    ClipProbe {
+        fps,
+        frames,
+        duration_s: span,
+        codec: st.name().to_string(),
+    }
 }

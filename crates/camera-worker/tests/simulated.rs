@@ -8,7 +8,12 @@ use meteor_sim::{render_clip, Background, FlashSpec, MeteorSpec, MoverSpec, Rend
 use std::path::Path;
 
 fn detect(video: &Path, out: &Path, extra: &[&str]) -> String {
-    let mut args = vec!["detect", video.to_str().unwrap(), "--output", out.to_str().unwrap()];
+    let mut args = vec![
+        "detect",
+        video.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let o = worker(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -21,8 +26,20 @@ fn meteors_found_with_clips_from_the_keyframe_before_at_the_source_rate() {
     // Keyframes every 2 s (the simulator's key-int-max = 2 x fps).
     let spec = RenderSpec::custom(11, 1280, 720, 30.0, 12.0)
         .with_background(Background::clear_night())
-        .with_event(MeteorSpec::new([200.0, 150.0], [700.0, 400.0], 3.3, 3.9, 12.0))
-        .with_event(MeteorSpec::new([1100.0, 100.0], [900.0, 500.0], 7.5, 8.4, 8.0))
+        .with_event(MeteorSpec::new(
+            [200.0, 150.0],
+            [700.0, 400.0],
+            3.3,
+            3.9,
+            12.0,
+        ))
+        .with_event(MeteorSpec::new(
+            [1100.0, 100.0],
+            [900.0, 500.0],
+            7.5,
+            8.4,
+            8.0,
+        ))
         .with_name("two_meteors");
     let r = render_clip(&spec, dir.path()).unwrap();
     let out = dir.path().join("out");
@@ -32,17 +49,34 @@ fn meteors_found_with_clips_from_the_keyframe_before_at_the_source_rate() {
     let meteors: Vec<_> = r.truth.events.iter().filter(|e| e.is_meteor()).collect();
     assert_eq!(dets.len(), 2, "{dets:#?}");
     for m in &meteors {
-        let d = dets.iter().find(|d| matches(d, m, diag)).unwrap_or_else(|| panic!("{m:?} not found in {dets:#?}"));
+        let d = dets
+            .iter()
+            .find(|d| matches(d, m, diag))
+            .unwrap_or_else(|| panic!("{m:?} not found in {dets:#?}"));
         let clip = probe(&out.join("two_meteors").join(d.clip.as_ref().unwrap()));
         assert_eq!(clip.codec, "video/x-h264");
         assert!((clip.fps - 30.0).abs() < 0.01, "clip fps {}", clip.fps);
         let start = d.clip_start_offset_s.unwrap();
         // Starts at the keyframe at or before start - 1 s: no more than one interval (2 s) earlier.
-        assert!(start <= d.start_offset_s - 1.0 + 1e-6, "clip starts {start}, event {}", d.start_offset_s);
-        assert!(start >= d.start_offset_s - 1.0 - 2.0 - 1e-6, "clip starts too early: {start}");
-        assert!((start / 2.0 - (start / 2.0).round()).abs() < 0.02, "clip does not start on a keyframe: {start}");
+        assert!(
+            start <= d.start_offset_s - 1.0 + 1e-6,
+            "clip starts {start}, event {}",
+            d.start_offset_s
+        );
+        assert!(
+            start >= d.start_offset_s - 1.0 - 2.0 - 1e-6,
+            "clip starts too early: {start}"
+        );
+        assert!(
+            (start / 2.0 - (start / 2.0).round()).abs() < 0.02,
+            "clip does not start on a keyframe: {start}"
+        );
         let end = start + clip.duration_s;
-        assert!(end >= d.end_offset_s + 1.0 - 0.04, "clip ends {end}, event ends {}", d.end_offset_s);
+        assert!(
+            end >= d.end_offset_s + 1.0 - 0.04,
+            "clip ends {end}, event ends {}",
+            d.end_offset_s
+        );
         assert!(end <= d.end_offset_s + 1.0 + 0.1, "clip runs on to {end}");
         assert_eq!(clip.frames as f64, ((end - start) * 30.0).round() + 1.0);
     }
@@ -51,14 +85,32 @@ fn meteors_found_with_clips_from_the_keyframe_before_at_the_source_rate() {
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         for field in [
-            "id", "camera", "start_time", "end_time", "start_offset_s", "end_offset_s", "duration_s",
-            "start_xy", "end_xy", "length_px", "speed_px_s", "peak_brightness", "confidence",
-            "sensitivity", "frames", "clip", "composite", "composite_original",
+            "id",
+            "camera",
+            "start_time",
+            "end_time",
+            "start_offset_s",
+            "end_offset_s",
+            "duration_s",
+            "start_xy",
+            "end_xy",
+            "length_px",
+            "speed_px_s",
+            "peak_brightness",
+            "confidence",
+            "sensitivity",
+            "frames",
+            "clip",
+            "composite",
+            "composite_original",
         ] {
             assert!(v.get(field).is_some(), "{field} missing in {line}");
         }
         assert!(v["start_time"].as_str().unwrap().ends_with('Z'));
-        assert_eq!(v["start_time"].as_str().unwrap().len(), "2026-11-23T02:00:00.000Z".len());
+        assert_eq!(
+            v["start_time"].as_str().unwrap().len(),
+            "2026-11-23T02:00:00.000Z".len()
+        );
     }
 }
 
@@ -69,13 +121,26 @@ fn distractors_and_lightning_give_no_meteor() {
         .with_background(Background::clear_night())
         .with_event(FlashSpec::new(4.0, 70.0))
         .with_event(MoverSpec::plane([100.0, 200.0], [400.0, 260.0], 0.0, 20.0))
-        .with_event(MoverSpec::satellite([900.0, 100.0], [1200.0, 500.0], 2.0, 16.0))
-        .with_event(MoverSpec::insect([600.0, 300.0], [900.0, 250.0], 10.0, 11.0))
+        .with_event(MoverSpec::satellite(
+            [900.0, 100.0],
+            [1200.0, 500.0],
+            2.0,
+            16.0,
+        ))
+        .with_event(MoverSpec::insect(
+            [600.0, 300.0],
+            [900.0, 250.0],
+            10.0,
+            11.0,
+        ))
         .with_name("distractors");
     let r = render_clip(&spec, dir.path()).unwrap();
     let out = dir.path().join("out");
     let stdout = detect(&r.video_path, &out, &["--no-clips"]);
     let dets = read_jsonl(&out.join("distractors").join("detections.jsonl"));
     assert!(dets.is_empty(), "{dets:#?}");
-    assert!(stdout.contains("0 meteor(s)") && stdout.contains("1 flash(es)"), "{stdout}");
+    assert!(
+        stdout.contains("0 meteor(s)") && stdout.contains("1 flash(es)"),
+        "{stdout}"
+    );
 }

@@ -18,7 +18,10 @@ pub struct SettingsError {
 
 impl SettingsError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        SettingsError { field: field.into(), reason: reason.into() }
+        SettingsError {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -205,7 +208,11 @@ impl DetectionParams {
     }
 
     /// Overrides one parameter by name from a JSON value; validates the result.
-    pub fn set_value(&mut self, field: &str, value: serde_json::Value) -> Result<(), SettingsError> {
+    pub fn set_value(
+        &mut self,
+        field: &str,
+        value: serde_json::Value,
+    ) -> Result<(), SettingsError> {
         let mut map = match serde_json::to_value(*self) {
             Ok(serde_json::Value::Object(m)) => m,
             _ => unreachable!("DetectionParams serializes to an object"),
@@ -213,7 +220,10 @@ impl DetectionParams {
         if !map.contains_key(field) {
             return Err(SettingsError::new(
                 field,
-                format!("unknown parameter; known: {}", DetectionParams::field_names().join(", ")),
+                format!(
+                    "unknown parameter; known: {}",
+                    DetectionParams::field_names().join(", ")
+                ),
             ));
         }
         map.insert(field.to_string(), value.clone());
@@ -228,19 +238,28 @@ impl DetectionParams {
     pub fn validate(&self) -> Result<(), SettingsError> {
         fn finite_pos(field: &str, v: f32) -> Result<(), SettingsError> {
             if !v.is_finite() || v <= 0.0 {
-                return Err(SettingsError::new(field, format!("must be greater than 0 (got {v})")));
+                return Err(SettingsError::new(
+                    field,
+                    format!("must be greater than 0 (got {v})"),
+                ));
             }
             Ok(())
         }
         fn non_neg(field: &str, v: f32) -> Result<(), SettingsError> {
             if !v.is_finite() || v < 0.0 {
-                return Err(SettingsError::new(field, format!("must not be negative (got {v})")));
+                return Err(SettingsError::new(
+                    field,
+                    format!("must not be negative (got {v})"),
+                ));
             }
             Ok(())
         }
         fn ratio(field: &str, v: f32, max: f32) -> Result<(), SettingsError> {
             if !v.is_finite() || !(0.0..=max).contains(&v) {
-                return Err(SettingsError::new(field, format!("must be between 0 and {max} (got {v})")));
+                return Err(SettingsError::new(
+                    field,
+                    format!("must be between 0 and {max} (got {v})"),
+                ));
             }
             Ok(())
         }
@@ -263,7 +282,10 @@ impl DetectionParams {
         if self.min_speed >= self.max_speed {
             return Err(SettingsError::new(
                 "min_speed",
-                format!("must be below max_speed ({} >= {})", self.min_speed, self.max_speed),
+                format!(
+                    "must be below max_speed ({} >= {})",
+                    self.min_speed, self.max_speed
+                ),
             ));
         }
         finite_pos("max_duration_s", self.max_duration_s)?;
@@ -272,12 +294,18 @@ impl DetectionParams {
         ratio("exclude_bottom", self.exclude_bottom, 0.9)?;
         ratio("exclude_edge", self.exclude_edge, 0.45)?;
         if !self.scale.is_finite() || self.scale < 0.1 || self.scale > 1.0 {
-            return Err(SettingsError::new("scale", format!("must be between 0.1 and 1 (got {})", self.scale)));
+            return Err(SettingsError::new(
+                "scale",
+                format!("must be between 0.1 and 1 (got {})", self.scale),
+            ));
         }
         non_neg("clip_before_s", self.clip_before_s)?;
         non_neg("clip_after_s", self.clip_after_s)?;
         if self.clip_before_s > 30.0 || self.clip_after_s > 30.0 {
-            return Err(SettingsError::new("clip_before_s", "clip margins are limited to 30 s"));
+            return Err(SettingsError::new(
+                "clip_before_s",
+                "clip margins are limited to 30 s",
+            ));
         }
         Ok(())
     }
@@ -306,7 +334,10 @@ mod tests {
         let mut p = DetectionParams::default();
         p.set("k_sigma", "4.5").unwrap();
         assert_eq!(p.k_sigma, 4.5);
-        assert_eq!(p.set("exclude_bottom", "1.5").unwrap_err().field, "exclude_bottom");
+        assert_eq!(
+            p.set("exclude_bottom", "1.5").unwrap_err().field,
+            "exclude_bottom"
+        );
         assert_eq!(p.set("max_gap_s", "-1").unwrap_err().field, "max_gap_s");
         assert_eq!(p.set("min_speed", "9").unwrap_err().field, "min_speed");
         assert_eq!(p.set("nonsense", "1").unwrap_err().field, "nonsense");

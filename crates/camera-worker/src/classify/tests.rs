@@ -3,7 +3,11 @@
 use super::*;
 use crate::track::{Point, Track};
 
-const G: Geometry = Geometry { width: 1280, height: 720, fps: 25.0 };
+const G: Geometry = Geometry {
+    width: 1280,
+    height: 720,
+    fps: 25.0,
+};
 
 fn track(points: impl IntoIterator<Item = (u64, f32, f32, f32)>) -> Track {
     let pts: Vec<Point> = points
@@ -41,7 +45,14 @@ fn lightcurve(i: u64, n: u64) -> f32 {
 
 #[test]
 fn a_straight_fast_streak_is_a_meteor() {
-    let t = track((0..12).map(|i| (100 + i, 200.0 + 15.0 * i as f32, 150.0 + 8.0 * i as f32, lightcurve(i, 12))));
+    let t = track((0..12).map(|i| {
+        (
+            100 + i,
+            200.0 + 15.0 * i as f32,
+            150.0 + 8.0 * i as f32,
+            lightcurve(i, 12),
+        )
+    }));
     let c = verdict(&t).expect("meteor");
     assert!(c > 0.7, "confidence {c}");
     let f = measure(&t, G);
@@ -52,7 +63,14 @@ fn a_straight_fast_streak_is_a_meteor() {
 #[test]
 fn a_slow_long_meteor_like_the_gmn_one_is_kept() {
     // 45 px/s at 720p for 3.8 s, fading in and out.
-    let t = track((0..95).map(|i| (i, 1135.0 - 1.0 * i as f32, 510.0 + 1.45 * i as f32, lightcurve(i, 95))));
+    let t = track((0..95).map(|i| {
+        (
+            i,
+            1135.0 - 1.0 * i as f32,
+            510.0 + 1.45 * i as f32,
+            lightcurve(i, 95),
+        )
+    }));
     verdict(&t).expect("a slow meteor must not be thrown away by a speed floor");
 }
 
@@ -75,7 +93,9 @@ fn a_satellite_is_rejected() {
 fn a_blinking_plane_is_rejected() {
     // Seen every 25th frame (strobe) plus two neighbours.
     let t = track(
-        (0..8u64).flat_map(|k| (0..2).map(move |j| k * 12 + j)).map(|f| (f, 300.0 + 0.8 * f as f32, 200.0, 40.0)),
+        (0..8u64)
+            .flat_map(|k| (0..2).map(move |j| k * 12 + j))
+            .map(|f| (f, 300.0 + 0.8 * f as f32, 200.0, 40.0)),
     );
     assert_eq!(verdict(&t), Err(Reason::Blinking));
 }
@@ -91,15 +111,35 @@ fn an_insect_wandering_is_rejected() {
 
 #[test]
 fn a_back_and_forth_flutter_is_rejected() {
-    let t = track((0..16).map(|i| (i, 400.0 + if i % 2 == 0 { 0.0 } else { 40.0 } + i as f32 * 2.0, 300.0, 60.0)));
-    assert!(matches!(verdict(&t), Err(Reason::Erratic) | Err(Reason::Curved)), "{:?}", verdict(&t));
+    let t = track((0..16).map(|i| {
+        (
+            i,
+            400.0 + if i % 2 == 0 { 0.0 } else { 40.0 } + i as f32 * 2.0,
+            300.0,
+            60.0,
+        )
+    }));
+    assert!(
+        matches!(verdict(&t), Err(Reason::Erratic) | Err(Reason::Curved)),
+        "{:?}",
+        verdict(&t)
+    );
 }
 
 #[test]
 fn too_few_frames_and_low_confidence() {
     let t = track((0..3).map(|i| (i, 100.0 + 20.0 * i as f32, 100.0, 60.0)));
     assert_eq!(verdict(&t), Err(Reason::TooFewFrames));
-    let p = DetectionParams { min_confidence: 0.99, ..DetectionParams::default() };
+    let p = DetectionParams {
+        min_confidence: 0.99,
+        ..DetectionParams::default()
+    };
     let faint = track((0..6).map(|i| (i, 100.0 + 20.0 * i as f32, 100.0, 7.0)));
-    assert!(matches!(classify(&faint, &p, G), Verdict::Rejected { reason: Reason::LowConfidence, .. }));
+    assert!(matches!(
+        classify(&faint, &p, G),
+        Verdict::Rejected {
+            reason: Reason::LowConfidence,
+            ..
+        }
+    ));
 }

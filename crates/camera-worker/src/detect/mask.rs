@@ -44,7 +44,10 @@ impl MaskImage {
         if opencv::core::count_non_zero(&image)? == 0 {
             return Err(MaskError::Empty(path.to_path_buf()));
         }
-        Ok(MaskImage { path: path.to_path_buf(), image })
+        Ok(MaskImage {
+            path: path.to_path_buf(),
+            image,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -62,7 +65,14 @@ pub fn build(
     let mut keep = Mat::new_size_with_default(size, CV_8UC1, Scalar::all(255.0))?;
     if let Some(img) = image {
         let mut scaled = Mat::default();
-        imgproc::resize(&img.image, &mut scaled, size, 0.0, 0.0, imgproc::INTER_NEAREST)?;
+        imgproc::resize(
+            &img.image,
+            &mut scaled,
+            size,
+            0.0,
+            0.0,
+            imgproc::INTER_NEAREST,
+        )?;
         imgproc::threshold(&scaled, &mut keep, 127.0, 255.0, imgproc::THRESH_BINARY)?;
     }
     let (w, h) = (size.width, size.height);
@@ -104,9 +114,17 @@ mod tests {
     fn image_masks_are_rescaled_and_checked() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mask.png");
-        let mut img = Mat::new_size_with_default(Size::new(20, 10), CV_8UC1, Scalar::all(0.0)).unwrap();
-        imgproc::rectangle(&mut img, Rect::new(0, 0, 10, 10), Scalar::all(255.0), imgproc::FILLED, imgproc::LINE_8, 0)
-            .unwrap();
+        let mut img =
+            Mat::new_size_with_default(Size::new(20, 10), CV_8UC1, Scalar::all(0.0)).unwrap();
+        imgproc::rectangle(
+            &mut img,
+            Rect::new(0, 0, 10, 10),
+            Scalar::all(255.0),
+            imgproc::FILLED,
+            imgproc::LINE_8,
+            0,
+        )
+        .unwrap();
         imgcodecs::imwrite(&path, &img, &opencv::core::Vector::new()).unwrap();
         let mask = MaskImage::load(&path).unwrap();
         let m = build(Size::new(200, 100), Some(&mask), 0.0, 0.0).unwrap();
@@ -117,6 +135,9 @@ mod tests {
         assert!(missing.to_string().contains("nope.png"), "{missing}");
         let text = dir.path().join("notes.png");
         std::fs::write(&text, "not an image").unwrap();
-        assert!(matches!(MaskImage::load(&text), Err(MaskError::Unreadable(_))));
+        assert!(matches!(
+            MaskImage::load(&text),
+            Err(MaskError::Unreadable(_))
+        ));
     }
 }

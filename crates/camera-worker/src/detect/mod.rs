@@ -108,7 +108,11 @@ impl Detector {
         let mut excluded = Mat::default();
         core::bitwise_not(&keep, &mut excluded, &core::no_array())?;
         let active_pixels = core::count_non_zero(&keep)?.max(1) as f64;
-        let fps = if fps.is_finite() && fps > 1.0 { fps } else { 25.0 };
+        let fps = if fps.is_finite() && fps > 1.0 {
+            fps
+        } else {
+            25.0
+        };
         Ok(Detector {
             p: params,
             fps,
@@ -172,10 +176,21 @@ impl Detector {
             self.dev32 = Mat::new_size_with_default(self.proc, CV_32F, Scalar::all(1.0))?;
             self.refresh_threshold()?;
             self.frames = 1;
-            return Ok(FrameOutcome { candidates: &self.candidates, flash: false, changed_ratio: 0.0, suppressed: true });
+            return Ok(FrameOutcome {
+                candidates: &self.candidates,
+                flash: false,
+                changed_ratio: 0.0,
+                suppressed: true,
+            });
         }
 
-        core::subtract(&self.small, &self.bg8, &mut self.diff, &core::no_array(), -1)?;
+        core::subtract(
+            &self.small,
+            &self.bg8,
+            &mut self.diff,
+            &core::no_array(),
+            -1,
+        )?;
         core::compare(&self.diff, &self.thr8, &mut self.mask, core::CMP_GT)?;
         let changed = core::count_non_zero(&self.mask)? as f64;
         let ratio = (changed / self.active_pixels) as f32;
@@ -213,26 +228,49 @@ impl Detector {
             self.learn(warming)?;
         }
         self.frames += 1;
-        Ok(FrameOutcome { candidates: &self.candidates, flash, changed_ratio: ratio, suppressed })
+        Ok(FrameOutcome {
+            candidates: &self.candidates,
+            flash,
+            changed_ratio: ratio,
+            suppressed,
+        })
     }
 
     fn downscale(&mut self, luma: &Mat) -> opencv::Result<()> {
         let (w, h) = (luma.cols(), luma.rows());
         if self.proc.width == w && self.proc.height == h {
             luma.copy_to(&mut self.small)
-        } else if self.proc.width == w / 2 && self.proc.height == h / 2 && w % 2 == 0 && h % 2 == 0 {
+        } else if self.proc.width == w / 2 && self.proc.height == h / 2 && w % 2 == 0 && h % 2 == 0
+        {
             imgproc::pyr_down(luma, &mut self.small, self.proc, core::BORDER_DEFAULT)
-        } else if self.proc.width == w / 4 && self.proc.height == h / 4 && w % 4 == 0 && h % 4 == 0 {
-            imgproc::pyr_down(luma, &mut self.half, Size::new(w / 2, h / 2), core::BORDER_DEFAULT)?;
+        } else if self.proc.width == w / 4 && self.proc.height == h / 4 && w % 4 == 0 && h % 4 == 0
+        {
+            imgproc::pyr_down(
+                luma,
+                &mut self.half,
+                Size::new(w / 2, h / 2),
+                core::BORDER_DEFAULT,
+            )?;
             imgproc::pyr_down(&self.half, &mut self.small, self.proc, core::BORDER_DEFAULT)
         } else {
-            imgproc::resize(luma, &mut self.small, self.proc, 0.0, 0.0, imgproc::INTER_AREA)
+            imgproc::resize(
+                luma,
+                &mut self.small,
+                self.proc,
+                0.0,
+                0.0,
+                imgproc::INTER_AREA,
+            )
         }
     }
 
     /// Teaches the background and the noise map the current frame.
     fn learn(&mut self, warming: bool) -> opencv::Result<()> {
-        let frames_const = if warming { 4.0 } else { (self.p.background_s as f64 * self.fps).max(2.0) };
+        let frames_const = if warming {
+            4.0
+        } else {
+            (self.p.background_s as f64 * self.fps).max(2.0)
+        };
         // Every other frame, at twice the rate: same time constant, half the cost.
         if self.frames % 2 == 0 || warming {
             let alpha = (if warming { 1.0 } else { 2.0 } / frames_const).min(1.0);
@@ -265,7 +303,11 @@ impl Detector {
         let gain = self.p.k_sigma as f64 * MAD_TO_SIGMA * self.gain;
         self.devf.convert_to(&mut self.thr8, CV_8U, gain, 0.5)?;
         let mut floored = Mat::default();
-        core::max(&self.thr8, &Scalar::all(self.p.min_threshold as f64), &mut floored)?;
+        core::max(
+            &self.thr8,
+            &Scalar::all(self.p.min_threshold as f64),
+            &mut floored,
+        )?;
         self.thr8 = floored;
         // 255 can never be exceeded: excluded pixels never change.
         self.thr8.set_to(&Scalar::all(255.0), &self.excluded)?;
@@ -300,7 +342,14 @@ impl Detector {
             let mut at = Point::default();
             let diff_roi = self.diff.roi(rect)?;
             let mask_roi = self.mask.roi(rect)?;
-            core::min_max_loc(&diff_roi, None, Some(&mut peak), None, Some(&mut at), &mask_roi)?;
+            core::min_max_loc(
+                &diff_roi,
+                None,
+                Some(&mut peak),
+                None,
+                Some(&mut at),
+                &mask_roi,
+            )?;
             let dev = *self.dev32.at_2d::<f32>(rect.y + at.y, rect.x + at.x)? as f64;
             let noise = (dev.max(0.5 * self.noise_floor / MAD_TO_SIGMA) * MAD_TO_SIGMA).max(0.5);
             let cx = *self.centroids.at_2d::<f64>(i, 0)? as f32;
@@ -334,7 +383,10 @@ pub fn processing_size(width: u32, height: u32, scale: f32) -> Size {
     } else if (s - 0.25).abs() < 1e-3 && w % 4 == 0 && h % 4 == 0 {
         Size::new(w / 4, h / 4)
     } else {
-        Size::new(((w as f32 * s).round() as i32).max(16), ((h as f32 * s).round() as i32).max(16))
+        Size::new(
+            ((w as f32 * s).round() as i32).max(16),
+            ((h as f32 * s).round() as i32).max(16),
+        )
     }
 }
 

@@ -35,7 +35,10 @@ fn settle(d: &mut Detector, n: u64) -> usize {
 fn plain_noise_gives_almost_no_candidates() {
     let mut d = detector(DetectionParams::default());
     let seen = settle(&mut d, 100);
-    assert!(seen <= 5, "{seen} candidates from 75 frames of Gaussian noise");
+    assert!(
+        seen <= 5,
+        "{seen} candidates from 75 frames of Gaussian noise"
+    );
     let sigma = d.noise_sigma();
     // pyrDown averages: the noise at half scale is well under the full-resolution 3.0.
     assert!(sigma > 0.5 && sigma < 3.0, "measured noise {sigma}");
@@ -46,11 +49,27 @@ fn a_bright_dot_is_found_where_it_is() {
     let mut d = detector(DetectionParams::default());
     settle(&mut d, 40);
     let mut f = noisy_frame(999, 3.0);
-    imgproc::circle(&mut f, Point::new(301, 121), 3, Scalar::all(120.0), imgproc::FILLED, imgproc::LINE_8, 0).unwrap();
+    imgproc::circle(
+        &mut f,
+        Point::new(301, 121),
+        3,
+        Scalar::all(120.0),
+        imgproc::FILLED,
+        imgproc::LINE_8,
+        0,
+    )
+    .unwrap();
     let o = d.process(&f, 40.0 / FPS).unwrap();
     assert!(!o.flash && !o.suppressed);
-    let c = o.candidates.iter().max_by(|a, b| a.peak.total_cmp(&b.peak)).expect("the dot");
-    assert!((c.x - 301.0).abs() < 2.0 && (c.y - 121.0).abs() < 2.0, "{c:?}");
+    let c = o
+        .candidates
+        .iter()
+        .max_by(|a, b| a.peak.total_cmp(&b.peak))
+        .expect("the dot");
+    assert!(
+        (c.x - 301.0).abs() < 2.0 && (c.y - 121.0).abs() < 2.0,
+        "{c:?}"
+    );
     assert!(c.peak > 40.0 && c.peak / c.noise > 10.0, "{c:?}");
 }
 
@@ -75,13 +94,29 @@ fn a_global_brightening_is_one_flash_and_no_candidates() {
 
 #[test]
 fn excluded_bottom_strip_is_never_reported() {
-    let p = DetectionParams { exclude_bottom: 0.25, ..DetectionParams::default() };
+    let p = DetectionParams {
+        exclude_bottom: 0.25,
+        ..DetectionParams::default()
+    };
     let mut d = detector(p);
     settle(&mut d, 40);
     let mut f = noisy_frame(999, 3.0);
-    imgproc::circle(&mut f, Point::new(300, 330), 4, Scalar::all(200.0), imgproc::FILLED, imgproc::LINE_8, 0).unwrap();
+    imgproc::circle(
+        &mut f,
+        Point::new(300, 330),
+        4,
+        Scalar::all(200.0),
+        imgproc::FILLED,
+        imgproc::LINE_8,
+        0,
+    )
+    .unwrap();
     let o = d.process(&f, 40.0 / FPS).unwrap();
-    assert!(o.candidates.iter().all(|c| c.y < 270.0), "{:?}", o.candidates);
+    assert!(
+        o.candidates.iter().all(|c| c.y < 270.0),
+        "{:?}",
+        o.candidates
+    );
 }
 
 #[test]

@@ -35,7 +35,8 @@ impl FileOpener {
         if meta.len() == 0 {
             return Err(SourceError::Empty(self.path.clone()));
         }
-        std::fs::File::open(&self.path).map_err(|e| SourceError::Unreadable(self.path.clone(), e))?;
+        std::fs::File::open(&self.path)
+            .map_err(|e| SourceError::Unreadable(self.path.clone(), e))?;
         Ok(())
     }
 }
@@ -48,7 +49,10 @@ impl Opener for FileOpener {
     fn open(&self, ring: SharedRing, live: bool) -> Result<Stream, SourceError> {
         self.check_file()?;
         let name = self.describe();
-        let fail = |detail: String| SourceError::Pipeline { source_name: name.clone(), detail };
+        let fail = |detail: String| SourceError::Pipeline {
+            source_name: name.clone(),
+            detail,
+        };
         crate::init_gstreamer().map_err(|e| fail(e.to_string()))?;
 
         let pipeline = gst::Pipeline::new();
@@ -56,15 +60,22 @@ impl Opener for FileOpener {
             .property("location", self.path.to_string_lossy().as_ref())
             .build()
             .map_err(|e| fail(e.to_string()))?;
-        let parse = gst::ElementFactory::make("parsebin")
-            .build()
-            .map_err(|_| fail("GStreamer element parsebin is missing (run scripts/setup.sh)".into()))?;
-        pipeline.add_many([&src, &parse]).map_err(|e| fail(e.to_string()))?;
+        let parse = gst::ElementFactory::make("parsebin").build().map_err(|_| {
+            fail("GStreamer element parsebin is missing (run scripts/setup.sh)".into())
+        })?;
+        pipeline
+            .add_many([&src, &parse])
+            .map_err(|e| fail(e.to_string()))?;
         src.link(&parse).map_err(|e| fail(e.to_string()))?;
 
         let (tx, rx) = pipeline::channel();
         let dropped = Arc::new(AtomicU64::new(0));
-        let out = Outputs { frames: tx.clone(), ring, live, dropped: dropped.clone() };
+        let out = Outputs {
+            frames: tx.clone(),
+            ring,
+            live,
+            dropped: dropped.clone(),
+        };
         let have_video = Arc::new(AtomicBool::new(false));
         let weak = pipeline.downgrade();
         {
@@ -72,9 +83,14 @@ impl Opener for FileOpener {
             let tx = tx.clone();
             let source_name = name.clone();
             parse.connect_pad_added(move |_, pad| {
-                let Some(pipeline) = weak.upgrade() else { return };
+                let Some(pipeline) = weak.upgrade() else {
+                    return;
+                };
                 let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-                let is_video = caps.structure(0).map(|s| s.name().starts_with("video/")).unwrap_or(false);
+                let is_video = caps
+                    .structure(0)
+                    .map(|s| s.name().starts_with("video/"))
+                    .unwrap_or(false);
                 if is_video && !have_video.swap(true, Ordering::SeqCst) {
                     if let Err(e) = attach_video_branch(&pipeline, pad, out.clone()) {
                         let _ = tx.try_send(StreamEvent::Error(format!("{source_name}: {e}")));
@@ -86,14 +102,18 @@ impl Opener for FileOpener {
         }
         parse.connect_no_more_pads(move |_| {
             if !have_video.load(Ordering::SeqCst) {
-                let _ = tx.try_send(StreamEvent::Error(format!("{name}: the file has no video stream")));
+                let _ = tx.try_send(StreamEvent::Error(format!(
+                    "{name}: the file has no video stream"
+                )));
             }
         });
 
-        pipeline.set_state(gst::State::Playing).map_err(|_| SourceError::NotVideo {
-            source_name: self.describe(),
-            detail: "GStreamer could not start reading it".into(),
-        })?;
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| SourceError::NotVideo {
+                source_name: self.describe(),
+                detail: "GStreamer could not start reading it".into(),
+            })?;
         Ok(Stream::new(pipeline, rx, self.describe(), dropped))
     }
 }

@@ -26,7 +26,15 @@ impl Frame {
         pts_ns: u64,
         fps: f64,
     ) -> Frame {
-        Frame { buffer, offset, stride, width, height, pts_ns, fps }
+        Frame {
+            buffer,
+            offset,
+            stride,
+            width,
+            height,
+            pts_ns,
+            fps,
+        }
     }
 
     /// Runs `f` with the luma plane wrapped as an OpenCV Mat, without copying it.
@@ -39,7 +47,10 @@ impl Frame {
         if map.len() < needed {
             return Err(opencv::Error::new(
                 opencv::core::StsOutOfRange,
-                format!("frame buffer holds {} bytes, luma plane needs {needed}", map.len()),
+                format!(
+                    "frame buffer holds {} bytes, luma plane needs {needed}",
+                    map.len()
+                ),
             ));
         }
         let ptr = map.as_ptr().wrapping_add(self.offset) as *mut std::ffi::c_void;
@@ -79,7 +90,19 @@ impl Frame {
             None => (vi.offset()[0], vi.stride()[0] as usize),
         };
         let rate = vi.fps();
-        let fps = if rate.denom() > 0 { rate.numer() as f64 / rate.denom() as f64 } else { 0.0 };
-        Some(Frame::new(buffer, offset, stride, vi.width(), vi.height(), pts.nseconds(), fps))
+        let fps = if rate.denom() > 0 {
+            rate.numer() as f64 / rate.denom() as f64
+        } else {
+            0.0
+        };
+        Some(Frame::new(
+            buffer,
+            offset,
+            stride,
+            vi.width(),
+            vi.height(),
+            pts.nseconds(),
+            fps,
+        ))
     }
 }

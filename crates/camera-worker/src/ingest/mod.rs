@@ -10,8 +10,8 @@ mod pipeline;
 
 pub use file::FileOpener;
 pub use frame::{CapsCache, Frame};
-pub use pipeline::{Stream, StreamEvent};
 pub(crate) use pipeline::describe_gst_error;
+pub use pipeline::{Stream, StreamEvent};
 
 use std::path::PathBuf;
 

@@ -48,7 +48,12 @@ impl Stream {
         name: String,
         dropped: Arc<AtomicU64>,
     ) -> Stream {
-        Stream { pipeline, rx, name, dropped }
+        Stream {
+            pipeline,
+            rx,
+            name,
+            dropped,
+        }
     }
 
     /// The next frame or end, waiting up to `timeout`; `None` when nothing came in time.
@@ -67,7 +72,10 @@ impl Stream {
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Some(StreamEvent::Error(format!("{}: the pipeline stopped", self.name)));
+                    return Some(StreamEvent::Error(format!(
+                        "{}: the pipeline stopped",
+                        self.name
+                    )));
                 }
             }
         }
@@ -153,9 +161,16 @@ pub(crate) fn attach_video_branch(
         .build();
     let convert = make("videoconvert")?;
 
-    pipeline
-        .add_many([&tee, &au_queue, &dec_queue, &decode, &convert, au_sink.upcast_ref(), raw_sink.upcast_ref()])
-        .map_err(|e| e.to_string())?;
+    let elements = [
+        &tee,
+        &au_queue,
+        &dec_queue,
+        &decode,
+        &convert,
+        au_sink.upcast_ref(),
+        raw_sink.upcast_ref(),
+    ];
+    pipeline.add_many(elements).map_err(|e| e.to_string())?;
     gst::Element::link_many([&tee, &au_queue, au_sink.upcast_ref()]).map_err(|e| e.to_string())?;
     gst::Element::link_many([&tee, &dec_queue, &decode]).map_err(|e| e.to_string())?;
     gst::Element::link_many([&convert, raw_sink.upcast_ref()]).map_err(|e| e.to_string())?;
@@ -179,7 +194,9 @@ pub(crate) fn attach_video_branch(
 
     install_frame_callbacks(&raw_sink, out);
 
-    let convert_sink = convert.static_pad("sink").expect("videoconvert has a sink pad");
+    let convert_sink = convert
+        .static_pad("sink")
+        .expect("videoconvert has a sink pad");
     decode.connect_pad_added(move |_, pad| {
         let is_video = pad
             .current_caps()
@@ -190,11 +207,12 @@ pub(crate) fn attach_video_branch(
         }
     });
 
-    for el in [&tee, &au_queue, &dec_queue, &decode, &convert, au_sink.upcast_ref(), raw_sink.upcast_ref()] {
+    for el in elements {
         el.sync_state_with_parent().map_err(|e| e.to_string())?;
     }
     let tee_sink = tee.static_pad("sink").expect("tee has a sink pad");
-    pad.link(&tee_sink).map_err(|e| format!("cannot link the video stream: {e:?}"))?;
+    pad.link(&tee_sink)
+        .map_err(|e| format!("cannot link the video stream: {e:?}"))?;
     Ok(())
 }
 
@@ -231,7 +249,11 @@ fn install_frame_callbacks(sink: &gst_app::AppSink, out: Outputs) {
 
 /// Non-video streams (audio, metadata) are drained into a fakesink so they never block.
 pub(crate) fn attach_discard(pipeline: &gst::Pipeline, pad: &gst::Pad) {
-    if let Ok(sink) = gst::ElementFactory::make("fakesink").property("sync", false).property("async", false).build() {
+    if let Ok(sink) = gst::ElementFactory::make("fakesink")
+        .property("sync", false)
+        .property("async", false)
+        .build()
+    {
         if pipeline.add(&sink).is_ok() {
             let _ = sink.sync_state_with_parent();
             if let Some(sp) = sink.static_pad("sink") {
