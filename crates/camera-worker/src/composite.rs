@@ -130,6 +130,16 @@ pub fn annotate(stacked: &Mat, track: &[[f64; 2]], caption: &str) -> opencv::Res
         imgproc::LINE_AA,
         0,
     )?;
+    // A dark band behind the caption keeps it readable over a camera's own clock text.
+    let band = opencv::core::Rect::new(0, 0, stacked.cols(), (40.0 * scale) as i32);
+    imgproc::rectangle(
+        &mut bgr,
+        band,
+        Scalar::all(0.0),
+        imgproc::FILLED,
+        imgproc::LINE_8,
+        0,
+    )?;
     imgproc::put_text(
         &mut bgr,
         caption,
