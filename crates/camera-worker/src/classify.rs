@@ -66,8 +66,6 @@ pub struct Features {
     pub speed_spread: f64,
     /// Seen frames over frame span.
     pub fill: f64,
-    /// Coefficient of variation of the brightness.
-    pub brightness_cv: f64,
     pub peak_brightness: f64,
     pub peak_snr: f64,
     /// Median thickness across the path, full-resolution pixels: a meteor is a thin streak,
@@ -239,9 +237,6 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
         .iter()
         .map(|p| p.peak as f64 * p.area.max(1) as f64)
         .collect();
-    let mean_b = peaks.iter().sum::<f64>() / n;
-    let cv =
-        (peaks.iter().map(|b| (b - mean_b).powi(2)).sum::<f64>() / n).sqrt() / mean_b.max(1e-6);
     Features {
         frames: pts.len() as u32 + track.overflow,
         frame_span,
@@ -258,7 +253,6 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
         },
         speed_spread: spread(&mut step_speeds),
         fill: (pts.len() as f64 + track.overflow as f64) / frame_span as f64,
-        brightness_cv: cv,
         peak_brightness: pts.iter().map(|p| p.peak as f64).fold(0.0, f64::max),
         peak_snr: pts
             .iter()

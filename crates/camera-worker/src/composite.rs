@@ -112,24 +112,14 @@ pub fn annotate(stacked: &Mat, track: &[[f64; 2]], caption: &str) -> opencv::Res
             0,
         )?;
     }
-    imgproc::circle(
-        &mut bgr,
-        pt(a, 0.0),
-        (10.0 * scale) as i32,
-        Scalar::new(0.0, 255.0, 0.0, 0.0),
-        thick,
-        imgproc::LINE_AA,
-        0,
-    )?;
-    imgproc::circle(
-        &mut bgr,
-        pt(b, 0.0),
-        (10.0 * scale) as i32,
-        Scalar::new(0.0, 0.0, 255.0, 0.0),
-        thick,
-        imgproc::LINE_AA,
-        0,
-    )?;
+    // Start in green, end in red.
+    for (p, colour) in [
+        (a, Scalar::new(0.0, 255.0, 0.0, 0.0)),
+        (b, Scalar::new(0.0, 0.0, 255.0, 0.0)),
+    ] {
+        let r = (10.0 * scale) as i32;
+        imgproc::circle(&mut bgr, pt(p, 0.0), r, colour, thick, imgproc::LINE_AA, 0)?;
+    }
     // A dark band behind the caption keeps it readable over a camera's own clock text.
     let band = opencv::core::Rect::new(0, 0, stacked.cols(), (40.0 * scale) as i32);
     imgproc::rectangle(

@@ -20,7 +20,6 @@ pub struct Engine {
     frames: u64,
     flashes_before: u64,
     rejected: BTreeMap<Reason, u64>,
-    found: u64,
     /// The current frame's candidates (reused: the per-frame path does not allocate).
     candidates: Vec<crate::detect::Candidate>,
 }
@@ -47,7 +46,6 @@ impl Engine {
             frames: 0,
             flashes_before: 0,
             rejected: BTreeMap::new(),
-            found: 0,
             candidates: Vec::new(),
         }
     }
@@ -136,7 +134,6 @@ impl Engine {
                     let origin = self.origin_ns.unwrap_or(0);
                     let (first, last) = (track.first(), track.last());
                     let start_ns = origin + (first.t * 1e9).round() as u64;
-                    self.found += 1;
                     events.push(Event {
                         features,
                         confidence,

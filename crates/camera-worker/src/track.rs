@@ -33,8 +33,6 @@ pub struct Track {
     vy: f32,
     /// Sightings dropped once the track outgrew `MAX_POINTS` (long stationary objects).
     pub overflow: u32,
-    /// Frames (of the stream) during which this track was alive but unseen.
-    pub missed: u32,
 }
 
 impl Track {
@@ -53,7 +51,6 @@ impl Track {
             vx: 0.0,
             vy: 0.0,
             overflow: 0,
-            missed: 0,
         }
     }
 
@@ -142,7 +139,6 @@ impl Tracker {
                     vx: 0.0,
                     vy: 0.0,
                     overflow: 0,
-                    missed: 0,
                 });
                 self.next_id += 1;
             }
@@ -150,11 +146,7 @@ impl Tracker {
         let max_gap = self.max_gap_frames;
         let mut i = 0;
         while i < self.active.len() {
-            let tr = &mut self.active[i];
-            if tr.last().frame != frame {
-                tr.missed += 1;
-            }
-            if frame - tr.last().frame > max_gap {
+            if frame - self.active[i].last().frame > max_gap {
                 self.finished.push(self.active.swap_remove(i));
             } else {
                 i += 1;
