@@ -156,7 +156,8 @@ impl Engine {
                         *self.rejected.entry(reason).or_default() += 1;
                     }
                     if let (Some(f), true) = (features, tracing::enabled!(tracing::Level::DEBUG)) {
-                        tracing::debug!(reason = reason.name(), ?f, "track rejected");
+                        let (t0, t1) = (track.first().t, track.last().t);
+                        tracing::debug!(reason = reason.name(), t0, t1, ?f, "track rejected");
                     }
                 }
             }

@@ -91,9 +91,10 @@ pub fn process_file(
     let started = Instant::now();
     let camera = camera_name(input);
     let p = settings.params;
-    // The ring must span the longest event plus both margins plus the decoder's lead.
+    // The ring must span the longest event plus both margins plus the decoder's lead, plus
+    // the events waiting for the writer (at most two: one queued, one being written).
     let retain = Duration::from_secs_f32(
-        p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s + 6.0,
+        2.0 * (p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s) + 6.0,
     );
     let ring = Ring::new(retain);
     let opener = FileOpener::new(input);
@@ -110,6 +111,7 @@ pub fn process_file(
             clip_before_s: p.clip_before_s as f64,
             clip_after_s: p.clip_after_s as f64,
             post_roll_timeout: Duration::from_secs(30),
+            queue: 1,
         },
     );
     let mut engine: Option<Engine> = None;

@@ -40,10 +40,13 @@ pub struct WriterConfig {
     pub clip_after_s: f64,
     /// How long to wait for the post-roll to arrive before cutting the clip short.
     pub post_roll_timeout: Duration,
+    /// Events that may wait for the writer. A file is read only as fast as its events are
+    /// written (a small queue keeps the detector, and so the ring, close behind the writer);
+    /// a camera never waits, so it gets room for a shower.
+    pub queue: usize,
 }
 
 /// Events waiting for the writer beyond this are a sign the disk cannot keep up.
-const QUEUE: usize = 32;
 
 pub struct Writer {
     tx: Option<SyncSender<Event>>,
@@ -52,7 +55,7 @@ pub struct Writer {
 
 impl Writer {
     pub fn spawn(store: Store, ring: SharedRing, cfg: WriterConfig) -> Writer {
-        let (tx, rx) = sync_channel(QUEUE);
+        let (tx, rx) = sync_channel(cfg.queue.max(1));
         let handle = std::thread::Builder::new()
             .name(format!("writer-{}", cfg.camera))
             .spawn(move || serve(rx, store, ring, cfg))
