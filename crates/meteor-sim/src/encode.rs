@@ -1,6 +1,7 @@
 //! Writing a clip: renders every frame of a [`Scene`] into I420 buffers (luma rendered,
 //! chroma 128) pushed through `appsrc ! x264enc ! h264parse ! mp4mux ! filesink`, and writes
-//! the truth JSON beside the MP4.
+//! the truth JSON beside the MP4. [`push_frames`] and [`wait_eos`] also feed the encoders of
+//! the RTSP server's loop cache (`serve/cache.rs`).
 
 use crate::error::SimError;
 use crate::scene::Scene;
@@ -109,6 +110,19 @@ pub fn encode_mp4(scene: &Scene, path: &Path) -> Result<(), SimError> {
     pipeline.add_many([&src, &enc, &parse, &mux, &sink])?;
     gst::Element::link_many([&src, &enc, &parse, &mux, &sink])?;
 
+    play_scene(&pipeline, src, scene, w, h, fps)
+}
+
+/// Feeds every frame of `scene` as I420 through the appsrc `src` of `pipeline`, then waits
+/// for the end of the stream, and stops the pipeline whatever happened.
+pub(crate) fn play_scene(
+    pipeline: &gst::Pipeline,
+    src: gst::Element,
+    scene: &Scene,
+    w: u32,
+    h: u32,
+    fps: gst::Fraction,
+) -> Result<(), SimError> {
     let info = gst_video::VideoInfo::builder(gst_video::VideoFormat::I420, w, h)
         .fps(fps)
         .build()?;
@@ -122,7 +136,7 @@ pub fn encode_mp4(scene: &Scene, path: &Path) -> Result<(), SimError> {
 
     pipeline
         .set_state(gst::State::Playing)
-        .map_err(|e| SimError::Gst(format!("cannot start pipeline: {e}")))?;
+        .map_err(|e| SimError::Gst(format!("cannot start the encoder: {e}")))?;
     let bus = pipeline.bus().expect("pipeline has a bus");
     let result = push_frames(scene, &appsrc, &info, fps, &bus).and_then(|()| {
         appsrc
@@ -134,7 +148,7 @@ pub fn encode_mp4(scene: &Scene, path: &Path) -> Result<(), SimError> {
     result
 }
 
-fn push_frames(
+pub(crate) fn push_frames(
     scene: &Scene,
     appsrc: &gst_app::AppSrc,
     info: &gst_video::VideoInfo,
@@ -179,7 +193,7 @@ fn bus_error(bus: &gst::Bus) -> Option<SimError> {
     }
 }
 
-fn wait_eos(bus: &gst::Bus) -> Result<(), SimError> {
+pub(crate) fn wait_eos(bus: &gst::Bus) -> Result<(), SimError> {
     let timeout = gst::ClockTime::from_seconds(600);
     match bus.timed_pop_filtered(timeout, &[gst::MessageType::Eos, gst::MessageType::Error]) {
         Some(msg) => match msg.view() {

@@ -8,6 +8,12 @@ pub enum SimError {
     /// The render spec cannot be rendered (odd size, zero fps, ...).
     #[error("invalid render spec: {0}")]
     InvalidSpec(String),
+    /// A simulated-camera server configuration that cannot be served.
+    #[error("invalid server config: {0}")]
+    Config(String),
+    /// No camera is mounted at this path.
+    #[error("no camera mounted at `{0}`")]
+    UnknownMount(String),
     /// GStreamer failed to build or run the encoding pipeline.
     #[error("gstreamer: {0}")]
     Gst(String),

@@ -7,6 +7,7 @@
 //! * [`Scene`] renders any frame of a spec (8-bit luma) and produces its ground truth
 //!   ([`meteor_core::Truth`]).
 //! * [`render_clip`] writes `NAME.mp4` (H.264) and `NAME.truth.json`.
+//! * [`serve`] runs simulated RTSP cameras serving rendered loops ([`serve::SimServer`]).
 //! * [`score`] matches a detector's `detections.jsonl` against the truth.
 //!
 //! Everything is deterministic: the same spec gives the same frames and the same truth.
@@ -30,6 +31,7 @@ mod profile;
 mod rng;
 mod scene;
 pub mod score;
+pub mod serve;
 mod sky;
 mod spec;
 mod stars;

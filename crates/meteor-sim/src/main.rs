@@ -1,5 +1,8 @@
-//! `meteor-sim`: renders simulated night-sky clips with ground truth, and scores detector
-//! output against the truth. The work is done by the `meteor_sim` library.
+//! `meteor-sim`: renders simulated night-sky clips with ground truth, serves them as
+//! simulated RTSP cameras (`serve`, in `cli_serve.rs`), and scores detector output against the
+//! truth. The work is done by the `meteor_sim` library.
+
+mod cli_serve;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -44,6 +47,40 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Serve simulated RTSP cameras (rendered loops) until Ctrl-C; prints each camera's URL.
+    Serve {
+        #[arg(long, default_value_t = 8554)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// A camera (repeatable), NAME=PROFILE[:OPTION]...
+        #[arg(long = "camera", value_name = "NAME=PROFILE[:OPTION]...",
+              required_unless_present = "count",
+              long_help = meteor_sim::serve::CAMERA_ARG_HELP)]
+        cameras: Vec<String>,
+        /// N more cameras cam1..camN (after any --camera), each `camI=PROFILE:seed=I` plus
+        /// --options.
+        #[arg(long = "cameras", value_name = "N")]
+        count: Option<u32>,
+        /// The profile of the --cameras cameras.
+        #[arg(long, default_value = "mixed")]
+        profile: String,
+        /// Options appended to each --cameras camera, e.g. `1920x1080@30:gop=2`.
+        #[arg(long, default_value = "")]
+        options: String,
+        /// Basic-auth credentials of a camera (repeatable); the password is everything after
+        /// the first `:`.
+        #[arg(long = "auth", value_name = "NAME=USER:PASSWORD")]
+        auth: Vec<String>,
+        /// Write NAME.loop.truth.json and append each shown event, with wall-clock start and
+        /// end, to NAME.served.jsonl.
+        #[arg(long)]
+        truth_dir: Option<PathBuf>,
+        /// Where rendered loops are cached (default $METEOR_SIM_CACHE or TMP/meteor-sim-cache).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+    },
     /// Score detections against truth: recall (by SNR), precision, false positives by cause.
     Score {
         /// TRUTH.json=DETECTIONS.jsonl (repeatable). A missing detections file means none.
@@ -59,13 +96,20 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    let cli = Cli::parse();
+    // the server logs clients connecting and disconnecting at info
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_level.into()),
         )
         .init();
-    match Cli::parse().command {
+    match cli.command {
         Command::Render {
             seed,
             profile,
@@ -98,6 +142,34 @@ fn main() -> Result<()> {
                     events.join(", ")
                 }
             );
+        }
+        Command::Serve {
+            port,
+            bind,
+            mut cameras,
+            count,
+            profile,
+            options,
+            auth,
+            truth_dir,
+            cache_dir,
+        } => {
+            for i in 1..=count.unwrap_or(0) {
+                let extra = if options.is_empty() {
+                    String::new()
+                } else {
+                    format!(":{options}")
+                };
+                cameras.push(format!("cam{i}={profile}:seed={i}{extra}"));
+            }
+            cli_serve::run(cli_serve::ServeArgs {
+                port,
+                bind,
+                cameras,
+                auth,
+                truth_dir,
+                cache_dir,
+            })?
         }
         Command::Score {
             pairs,

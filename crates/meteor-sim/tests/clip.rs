@@ -1,9 +1,10 @@
 //! End-to-end: a rendered MP4 decodes with GStreamer to the right number of frames at the
 //! right rate, and the truth JSON round-trips.
 
+mod common;
+
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use gstreamer_app as gst_app;
 use meteor_sim::{render_clip, Background, MeteorSpec, RenderSpec};
 
 /// Decodes `path` and returns (frames, caps framerate, last PTS in seconds).
@@ -13,15 +14,7 @@ fn decode(path: &std::path::Path) -> (u64, gst::Fraction, f64) {
         "filesrc location={} ! qtdemux ! h264parse ! avdec_h264 ! appsink name=sink sync=false",
         path.display()
     );
-    let pipeline = gst::parse::launch(&desc)
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    let sink = pipeline
-        .by_name("sink")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
+    let (pipeline, sink) = common::launch(&desc);
     pipeline.set_state(gst::State::Playing).unwrap();
     let (mut n, mut rate, mut last) = (0, gst::Fraction::new(0, 1), 0.0);
     while let Ok(sample) = sink.pull_sample() {
