@@ -3,8 +3,9 @@
 //! Data path: `ingest` (GStreamer: source, decode, compressed pre-roll `ring`) feeds the
 //! `engine` (`detect` -> `track` -> `classify`), whose events the `writer` turns into a
 //! `clip`, `composite`s and a record in the `store`. `filemode` runs the same path on
-//! recorded files.
+//! recorded files; `live` runs it on a camera, with the `http` API beside it.
 
+pub mod catalog;
 pub mod classify;
 pub mod clip;
 pub mod composite;
@@ -12,7 +13,9 @@ pub mod config;
 pub mod detect;
 pub mod engine;
 pub mod filemode;
+pub mod http;
 pub mod ingest;
+pub mod live;
 pub mod ring;
 pub mod store;
 pub mod track;

@@ -9,7 +9,9 @@ use crate::store::Store;
 use crate::{clip, composite};
 use chrono::{DateTime, SecondsFormat, Utc};
 use meteor_core::Detection;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -46,32 +48,82 @@ pub struct WriterConfig {
     pub queue: usize,
 }
 
-/// Events waiting for the writer beyond this are a sign the disk cannot keep up.
+enum Msg {
+    Event(Box<Event>),
+    /// Answered once everything queued before it is written.
+    Flush(SyncSender<()>),
+}
+
+/// Called with each record once it is on disk (the live worker's catalog listens here).
+pub type OnWritten = Box<dyn FnMut(&Detection) + Send>;
 
 pub struct Writer {
-    tx: Option<SyncSender<Event>>,
+    tx: Option<SyncSender<Msg>>,
     handle: Option<JoinHandle<Vec<Detection>>>,
+    queued: Arc<AtomicUsize>,
+    live: Arc<Mutex<(bool, String)>>,
 }
 
 impl Writer {
     pub fn spawn(store: Store, ring: SharedRing, cfg: WriterConfig) -> Writer {
+        Writer::spawn_with(store, ring, cfg, Box::new(|_| {}))
+    }
+
+    pub fn spawn_with(
+        store: Store,
+        ring: SharedRing,
+        cfg: WriterConfig,
+        on_written: OnWritten,
+    ) -> Writer {
         let (tx, rx) = sync_channel(cfg.queue.max(1));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let live = Arc::new(Mutex::new((cfg.clips, cfg.sensitivity.clone())));
+        let (q, c) = (queued.clone(), live.clone());
         let handle = std::thread::Builder::new()
             .name(format!("writer-{}", cfg.camera))
-            .spawn(move || serve(rx, store, ring, cfg))
+            .spawn(move || serve(rx, store, ring, cfg, on_written, q, c))
             .expect("spawning the writer thread");
         Writer {
             tx: Some(tx),
             handle: Some(handle),
+            queued,
+            live,
+        }
+    }
+
+    /// Settings changed live: clips on or off and the sensitivity recorded, for the events
+    /// still to come.
+    pub fn set_live(&self, clips: bool, sensitivity: &str) {
+        *self.live.lock().unwrap_or_else(|p| p.into_inner()) = (clips, sensitivity.to_string());
+    }
+
+    /// Events queued or being written.
+    pub fn depth(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Waits until every event queued so far is written, or `timeout` passes.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let (done_tx, done_rx) = sync_channel(1);
+        match self.tx.as_ref().map(|tx| tx.send(Msg::Flush(done_tx))) {
+            Some(Ok(())) => done_rx.recv_timeout(timeout).is_ok(),
+            _ => false,
         }
     }
 
     /// Queues an event; false when the queue is full (the event is logged and dropped).
     pub fn submit(&self, ev: Event) -> bool {
-        match self.tx.as_ref().map(|tx| tx.try_send(ev)) {
-            Some(Ok(())) => true,
-            Some(Err(e)) => {
-                tracing::error!(error = %e, "event writer queue full; event dropped");
+        match self
+            .tx
+            .as_ref()
+            .map(|tx| tx.try_send(Msg::Event(Box::new(ev))))
+        {
+            Some(Ok(())) => {
+                self.queued.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Some(Err(_)) => {
+                tracing::error!("event writer queue full (the disk cannot keep up); event dropped");
                 false
             }
             None => false,
@@ -81,7 +133,8 @@ impl Writer {
     /// Queues an event, waiting for room (file mode: nothing is dropped, reading just slows).
     pub fn submit_wait(&self, ev: Event) {
         if let Some(tx) = self.tx.as_ref() {
-            let _ = tx.send(ev);
+            self.queued.fetch_add(1, Ordering::Relaxed);
+            let _ = tx.send(Msg::Event(Box::new(ev)));
         }
     }
 
@@ -95,11 +148,31 @@ impl Writer {
     }
 }
 
-fn serve(rx: Receiver<Event>, store: Store, ring: SharedRing, cfg: WriterConfig) -> Vec<Detection> {
+fn serve(
+    rx: Receiver<Msg>,
+    store: Store,
+    ring: SharedRing,
+    cfg: WriterConfig,
+    mut on_written: OnWritten,
+    queued: Arc<AtomicUsize>,
+    live: Arc<Mutex<(bool, String)>>,
+) -> Vec<Detection> {
+    let mut cfg = cfg;
     let mut written = Vec::new();
-    for ev in rx {
-        match write_event(&ev, &store, &ring, &cfg) {
+    for msg in rx {
+        let ev = match msg {
+            Msg::Event(ev) => ev,
+            Msg::Flush(done) => {
+                let _ = done.send(());
+                continue;
+            }
+        };
+        (cfg.clips, cfg.sensitivity) = live.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let result = write_event(&ev, &store, &ring, &cfg);
+        queued.fetch_sub(1, Ordering::Relaxed);
+        match result {
             Ok(d) => {
+                on_written(&d);
                 tracing::info!(
                     camera = %cfg.camera,
                     n = written.len() + 1,

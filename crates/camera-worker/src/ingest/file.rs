@@ -1,12 +1,12 @@
 //! Recorded video files: `filesrc ! parsebin`, whatever the container and codec.
 
-use super::pipeline::{self, attach_discard, attach_video_branch, Outputs, Stream, StreamEvent};
+use super::pipeline::{attach_discard, attach_video_branch, Outputs, Stream, StreamEvent};
 use super::{Opener, SourceError};
 use crate::ring::SharedRing;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub struct FileOpener {
@@ -68,14 +68,8 @@ impl Opener for FileOpener {
             .map_err(|e| fail(e.to_string()))?;
         src.link(&parse).map_err(|e| fail(e.to_string()))?;
 
-        let (tx, rx) = pipeline::channel();
-        let dropped = Arc::new(AtomicU64::new(0));
-        let out = Outputs {
-            frames: tx.clone(),
-            ring,
-            live,
-            dropped: dropped.clone(),
-        };
+        let (out, rx) = Outputs::new(ring, live);
+        let (tx, dropped) = (out.frames.clone(), out.dropped.clone());
         let have_video = Arc::new(AtomicBool::new(false));
         let weak = pipeline.downgrade();
         {

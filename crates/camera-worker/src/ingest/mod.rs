@@ -7,6 +7,7 @@
 mod file;
 mod frame;
 mod pipeline;
+pub mod rtsp;
 
 pub use file::FileOpener;
 pub use frame::{CapsCache, Frame};
@@ -40,4 +41,8 @@ pub trait Opener: Send + Sync {
     /// Builds and starts the pipeline. `live` selects dropping over back-pressure: a file
     /// is read as fast as the detector goes; a camera never waits for the detector.
     fn open(&self, ring: crate::ring::SharedRing, live: bool) -> Result<Stream, SourceError>;
+    /// The video codec of the current connection, once known (`H.264`, `H.265`, ...).
+    fn codec(&self) -> Option<String> {
+        None
+    }
 }

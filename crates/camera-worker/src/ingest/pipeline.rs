@@ -129,8 +129,18 @@ pub(crate) struct Outputs {
     pub dropped: Arc<AtomicU64>,
 }
 
-pub(crate) fn channel() -> (SyncSender<StreamEvent>, Receiver<StreamEvent>) {
-    std::sync::mpsc::sync_channel(FRAME_QUEUE)
+impl Outputs {
+    /// Fresh outputs for one connection, and the receiving end of its frame channel.
+    pub fn new(ring: SharedRing, live: bool) -> (Outputs, Receiver<StreamEvent>) {
+        let (frames, rx) = std::sync::mpsc::sync_channel(FRAME_QUEUE);
+        let out = Outputs {
+            frames,
+            ring,
+            live,
+            dropped: Arc::new(AtomicU64::new(0)),
+        };
+        (out, rx)
+    }
 }
 
 fn make(factory: &str) -> Result<gst::Element, String> {

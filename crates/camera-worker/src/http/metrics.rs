@@ -1,0 +1,136 @@
+//! `GET /metrics`: Prometheus text format, one camera label on every sample.
+
+use super::AppState;
+use crate::live::status::FRAME_TIME_BUCKETS;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use std::fmt::Write;
+
+pub async fn metrics(State(sh): State<AppState>) -> impl IntoResponse {
+    let s = sh.status.snapshot();
+    let total = sh.catalog.lock().map(|c| c.total()).unwrap_or_default();
+    let cam = escape(&sh.camera);
+    let mut out = String::new();
+    let metric = |out: &mut String, name: &str, kind: &str, help: &str, value: f64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        let _ = writeln!(out, "{name}{{camera=\"{cam}\"}} {value}");
+    };
+    metric(
+        &mut out,
+        "meteor_frames_total",
+        "counter",
+        "Frames received from the camera.",
+        s.frames as f64,
+    );
+    metric(
+        &mut out,
+        "meteor_dropped_frames_total",
+        "counter",
+        "Frames dropped because detection was behind.",
+        s.dropped_frames as f64,
+    );
+    metric(
+        &mut out,
+        "meteor_reconnects_total",
+        "counter",
+        "Connections opened after the first.",
+        s.reconnects as f64,
+    );
+    metric(
+        &mut out,
+        "meteor_detections_total",
+        "counter",
+        "Meteor records kept (deleted ones excluded).",
+        total as f64,
+    );
+    metric(
+        &mut out,
+        "meteor_stream_connected",
+        "gauge",
+        "1 while frames arrive on a live connection.",
+        if s.connected { 1.0 } else { 0.0 },
+    );
+    metric(
+        &mut out,
+        "meteor_last_frame_age_seconds",
+        "gauge",
+        "Seconds since the last frame (-1 before the first).",
+        s.last_frame
+            .map(|t| t.elapsed().as_secs_f64())
+            .unwrap_or(-1.0),
+    );
+    metric(
+        &mut out,
+        "meteor_processing_fps",
+        "gauge",
+        "Frames processed per second over the last 10 s.",
+        s.processing_fps,
+    );
+    metric(
+        &mut out,
+        "meteor_writer_queue_depth",
+        "gauge",
+        "Events waiting for the writer.",
+        sh.writer.depth() as f64,
+    );
+    metric(
+        &mut out,
+        "meteor_uptime_seconds",
+        "gauge",
+        "Seconds since the worker started.",
+        sh.started.elapsed().as_secs_f64(),
+    );
+    let h = &s.frame_time;
+    let name = "meteor_frame_processing_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Time the detector took per frame.\n# TYPE {name} histogram"
+    );
+    for (bound, c) in FRAME_TIME_BUCKETS.iter().zip(h.counts) {
+        let _ = writeln!(out, "{name}_bucket{{camera=\"{cam}\",le=\"{bound}\"}} {c}");
+    }
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{camera=\"{cam}\",le=\"+Inf\"}} {}",
+        h.count
+    );
+    let _ = writeln!(out, "{name}_sum{{camera=\"{cam}\"}} {}", h.sum);
+    let _ = writeln!(out, "{name}_count{{camera=\"{cam}\"}} {}", h.count);
+    if let Some((cpu, rss)) = process_usage() {
+        metric(
+            &mut out,
+            "process_cpu_seconds_total",
+            "counter",
+            "User and system CPU time of the worker.",
+            cpu,
+        );
+        metric(
+            &mut out,
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory of the worker.",
+            rss,
+        );
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// CPU seconds and RSS bytes of this process, from /proc (Linux).
+pub fn process_usage() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which may hold spaces, in parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = 100.0; // USER_HZ is 100 on Linux
+    let cpu = (f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / ticks;
+    let page = 4096.0;
+    let rss = f.get(21)?.parse::<f64>().ok()? * page;
+    Some((cpu, rss))
+}

@@ -1,0 +1,203 @@
+//! RTSP cameras: `rtspsrc`, then the depayloader and parser for whatever video codec the
+//! camera announces in its SDP (H.264 or H.265), then the shared video branch. Audio and
+//! metadata streams are drained into a fakesink so they never block the video.
+
+use super::pipeline::{attach_discard, attach_video_branch, Outputs, Stream, StreamEvent};
+use super::{Opener, SourceError};
+use crate::ring::SharedRing;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use meteor_core::url::mask_url;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// RTSP lower transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Udp,
+    /// TCP first; UDP when the camera refuses interleaved TCP.
+    Auto,
+}
+
+impl std::str::FromStr for Transport {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "tcp" => Ok(Transport::Tcp),
+            "udp" => Ok(Transport::Udp),
+            "auto" => Ok(Transport::Auto),
+            other => Err(format!(
+                "RTSP_TRANSPORT: expected tcp, udp or auto, got '{other}'"
+            )),
+        }
+    }
+}
+
+impl Transport {
+    /// rtspsrc's `protocols` flags (it tries them in order).
+    fn protocols(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+            Transport::Auto => "tcp+udp-mcast+udp",
+        }
+    }
+}
+
+/// What the live stream announced, for /stats.
+#[derive(Debug, Clone, Default)]
+pub struct StreamInfo {
+    pub codec: Option<String>,
+}
+
+pub struct RtspOpener {
+    url: String,
+    transport: Transport,
+    /// Jitter-buffer latency.
+    latency: Duration,
+    /// How long rtspsrc waits on a silent TCP connection before failing.
+    tcp_timeout: Duration,
+    info: Arc<Mutex<StreamInfo>>,
+}
+
+impl RtspOpener {
+    pub fn new(url: impl Into<String>, transport: Transport, timeout: Duration) -> RtspOpener {
+        RtspOpener {
+            url: url.into(),
+            transport,
+            latency: Duration::from_millis(200),
+            tcp_timeout: timeout,
+            info: Arc::default(),
+        }
+    }
+
+    /// What the current connection's SDP announced.
+    pub fn info(&self) -> StreamInfo {
+        self.info.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// The depayloader and parser for an RTP video encoding, and the codec's display name.
+fn depay_for(encoding: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    match encoding.to_ascii_uppercase().as_str() {
+        "H264" => Some(("rtph264depay", "h264parse", "H.264")),
+        "H265" => Some(("rtph265depay", "h265parse", "H.265")),
+        "MP4V-ES" => Some(("rtpmp4vdepay", "mpeg4videoparse", "MPEG-4")),
+        "JPEG" => Some(("rtpjpegdepay", "jpegparse", "MJPEG")),
+        _ => None,
+    }
+}
+
+impl Opener for RtspOpener {
+    fn describe(&self) -> String {
+        mask_url(&self.url)
+    }
+
+    fn codec(&self) -> Option<String> {
+        self.info().codec
+    }
+
+    fn open(&self, ring: SharedRing, live: bool) -> Result<Stream, SourceError> {
+        let name = self.describe();
+        let fail = |detail: String| SourceError::Pipeline {
+            source_name: name.clone(),
+            detail,
+        };
+        crate::init_gstreamer().map_err(|e| fail(e.to_string()))?;
+        let pipeline = gst::Pipeline::new();
+        // Credentials go in their own properties, decoded: rtspsrc then never has the
+        // password in its location (nor in the errors it builds from it), and a password
+        // pasted raw with '@' or ':' in it works.
+        let (location, credentials) = meteor_core::url::split_credentials(&self.url);
+        let mut src = gst::ElementFactory::make("rtspsrc")
+            .property("location", &location)
+            .property("latency", self.latency.as_millis() as u32)
+            .property("tcp-timeout", self.tcp_timeout.as_micros() as u64)
+            .property("timeout", self.tcp_timeout.as_micros() as u64)
+            .property_from_str("protocols", self.transport.protocols())
+            // A camera's clock is not ours: timestamps follow arrival, smoothed.
+            .property_from_str("buffer-mode", "auto");
+        if let Some((user, pass)) = credentials {
+            src = src.property("user-id", user).property("user-pw", pass);
+        }
+        let src = src.build().map_err(|_| {
+            fail("GStreamer element rtspsrc is missing (run scripts/setup.sh)".into())
+        })?;
+        pipeline.add(&src).map_err(|e| fail(e.to_string()))?;
+
+        let (out, rx) = Outputs::new(ring, live);
+        let (tx, dropped) = (out.frames.clone(), out.dropped.clone());
+        let have_video = Arc::new(AtomicBool::new(false));
+        let weak = pipeline.downgrade();
+        let info = self.info.clone();
+        *info.lock().unwrap_or_else(|p| p.into_inner()) = StreamInfo::default();
+        let source_name = name.clone();
+        src.connect_pad_added(move |_, pad| {
+            let Some(pipeline) = weak.upgrade() else {
+                return;
+            };
+            let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+            let Some(s) = caps.structure(0) else {
+                return attach_discard(&pipeline, pad);
+            };
+            let media = s.get::<&str>("media").unwrap_or("");
+            let encoding = s.get::<&str>("encoding-name").unwrap_or("");
+            if media != "video" || have_video.load(Ordering::SeqCst) {
+                return attach_discard(&pipeline, pad);
+            }
+            let Some((depay, parse, codec)) = depay_for(encoding) else {
+                let _ = tx.try_send(StreamEvent::Error(format!(
+                    "{source_name}: the camera sends {encoding} video, which meteor watch cannot decode"
+                )));
+                return attach_discard(&pipeline, pad);
+            };
+            have_video.store(true, Ordering::SeqCst);
+            info.lock().unwrap_or_else(|p| p.into_inner()).codec = Some(codec.to_string());
+            if let Err(e) = link_depay(&pipeline, pad, depay, parse, out.clone()) {
+                let _ = tx.try_send(StreamEvent::Error(format!("{source_name}: {e}")));
+            }
+        });
+
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| fail("GStreamer could not start the RTSP source".into()))?;
+        Ok(Stream::new(pipeline, rx, name, dropped))
+    }
+}
+
+/// `pad ! depay ! parse ! <video branch>`; the parser re-sends SPS/PPS with every keyframe so
+/// each clip cut from the ring starts decodable.
+fn link_depay(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    depay: &str,
+    parse: &str,
+    out: Outputs,
+) -> Result<(), String> {
+    let make = |f: &str| {
+        gst::ElementFactory::make(f)
+            .build()
+            .map_err(|_| format!("GStreamer element {f} is missing (run scripts/setup.sh)"))
+    };
+    let depay = make(depay)?;
+    let parse = make(parse)?;
+    if parse.has_property("config-interval") {
+        parse.set_property("config-interval", -1i32);
+    }
+    pipeline
+        .add_many([&depay, &parse])
+        .map_err(|e| e.to_string())?;
+    depay.link(&parse).map_err(|e| e.to_string())?;
+    depay.sync_state_with_parent().map_err(|e| e.to_string())?;
+    parse.sync_state_with_parent().map_err(|e| e.to_string())?;
+    let parse_src = parse.static_pad("src").expect("parsers have a src pad");
+    attach_video_branch(pipeline, &parse_src, out)?;
+    let depay_sink = depay
+        .static_pad("sink")
+        .expect("depayloaders have a sink pad");
+    pad.link(&depay_sink)
+        .map_err(|e| format!("cannot link the RTP video stream: {e:?}"))?;
+    Ok(())
+}

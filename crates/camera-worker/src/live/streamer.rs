@@ -1,0 +1,196 @@
+//! One long-lived streamer per camera (as Moonfire NVR has): open the source, run its frames
+//! through the engine, and when the camera refuses, drops or stalls, start over after an
+//! exponential backoff (1 s doubling to 30 s). Each connection gets a fresh engine and an
+//! empty ring: its timestamps start a new timeline, and the detector's warm-up keeps the
+//! burst of frames after a reconnect from turning into events.
+
+use super::settings::Effective;
+use super::status::DetectionState;
+use super::Shared;
+use crate::engine::Engine;
+use crate::ingest::{Opener, StreamEvent};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BACKOFF_MIN: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// A connection that delivered frames this long counts as healthy: the next failure starts
+/// the backoff from the beginning.
+const HEALTHY_AFTER: Duration = Duration::from_secs(10);
+const SUMMARY_EVERY: Duration = Duration::from_secs(3600);
+
+pub struct Streamer {
+    pub opener: Box<dyn Opener>,
+    pub shared: Arc<Shared>,
+    pub stream_timeout: Duration,
+}
+
+/// Why one connection ended.
+enum End {
+    Shutdown,
+    Lost(String),
+}
+
+impl Streamer {
+    /// Runs until shutdown is requested.
+    pub fn run(self) {
+        let sh = &self.shared;
+        let mut backoff = BACKOFF_MIN;
+        let mut attempts = 0u64;
+        let mut next_summary = Instant::now() + SUMMARY_EVERY;
+        while !sh.shutdown.load(Ordering::Relaxed) {
+            let started = Instant::now();
+            let end = self.connection(attempts > 0, &mut next_summary);
+            attempts += 1;
+            let End::Lost(reason) = end else { break };
+            if started.elapsed() > HEALTHY_AFTER {
+                backoff = BACKOFF_MIN;
+            }
+            tracing::warn!(
+                camera = %sh.camera,
+                reason = %reason,
+                retry_in_s = backoff.as_secs(),
+                "stream lost; reconnecting in {} s",
+                backoff.as_secs()
+            );
+            sh.status.lost(reason);
+            if sleep_unless_shutdown(sh, backoff) {
+                break;
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+        tracing::info!(camera = %sh.camera, "streamer stopped");
+    }
+
+    fn connection(&self, reconnect: bool, next_summary: &mut Instant) -> End {
+        let sh = &self.shared;
+        sh.ring.clear();
+        let stream = match self.opener.open(sh.ring.clone(), true) {
+            Ok(s) => s,
+            Err(e) => return End::Lost(e.to_string()),
+        };
+        sh.status.connecting(reconnect);
+        let mut engine: Option<(Engine, u64)> = None;
+        let mut first = true;
+        let end = loop {
+            if sh.shutdown.load(Ordering::Relaxed) {
+                break End::Shutdown;
+            }
+            let frame = match stream.next(self.stream_timeout) {
+                Some(StreamEvent::Frame(f)) => f,
+                Some(StreamEvent::Eos) => break End::Lost("the camera ended the stream".into()),
+                Some(StreamEvent::Error(e)) => break End::Lost(e),
+                None => {
+                    break End::Lost(format!(
+                        "no frame for {} s",
+                        self.stream_timeout.as_secs_f64()
+                    ))
+                }
+            };
+            let codec = self.opener.codec();
+            if first {
+                first = false;
+                tracing::info!(
+                    camera = %sh.camera,
+                    url = %self.opener.describe(),
+                    width = frame.width,
+                    height = frame.height,
+                    fps = frame.fps,
+                    codec = codec.as_deref().unwrap_or("?"),
+                    "connected {}x{} @ {:.2} fps ({})",
+                    frame.width,
+                    frame.height,
+                    frame.fps,
+                    codec.as_deref().unwrap_or("?")
+                );
+            }
+            sh.status.frame(
+                frame.width,
+                frame.height,
+                frame.fps,
+                codec,
+                stream.dropped_frames(),
+            );
+            if sh.preview.due() {
+                if let Err(e) = frame.with_luma(|m| sh.preview.publish(m)) {
+                    tracing::warn!(camera = %sh.camera, error = %e, "preview frame not encoded");
+                }
+            }
+
+            if !sh.window_active() {
+                if let Some((mut eng, _)) = engine.take() {
+                    // The window closed: what was being tracked still counts.
+                    self.submit(eng.finish());
+                }
+                sh.status.set_state(DetectionState::OutOfWindow);
+                sh.status.processed(None);
+                continue;
+            }
+            let generation = sh.settings_generation.load(Ordering::Acquire);
+            if engine.as_ref().is_some_and(|(_, g)| *g != generation) {
+                // New settings: finish what is in flight under the old ones, then start over.
+                if let Some((mut eng, _)) = engine.take() {
+                    self.submit(eng.finish());
+                }
+            }
+            let (eng, _) = engine.get_or_insert_with(|| {
+                let s: Effective = sh.settings();
+                (Engine::new(s.params, s.mask, sh.clock.now()), generation)
+            });
+            sh.status.set_state(DetectionState::Detecting);
+            let t0 = Instant::now();
+            match eng.process(&frame) {
+                Ok(events) => self.submit(events),
+                Err(e) => break End::Lost(format!("detection failed: {e:#}")),
+            }
+            sh.status.processed(Some(t0.elapsed()));
+            if Instant::now() >= *next_summary {
+                *next_summary += SUMMARY_EVERY;
+                sh.log_summary();
+            }
+        };
+        drop(stream);
+        // Tracks cut off by a lost stream end here; a meteor may still be among them, and the
+        // classifier is as strict with them as with any other track.
+        if let Some((mut eng, _)) = engine.take() {
+            self.submit(eng.finish());
+        }
+        sh.ring.set_eos();
+        if !sh.writer.flush(Duration::from_secs(20)) {
+            tracing::warn!(camera = %sh.camera, "event writer did not finish within 20 s");
+        }
+        end
+    }
+
+    fn submit(&self, events: Vec<crate::writer::Event>) {
+        for ev in events {
+            self.shared.writer.submit(ev);
+        }
+    }
+}
+
+/// Sleeps for `d` in short steps; true when shutdown was requested meanwhile.
+fn sleep_unless_shutdown(sh: &Shared, d: Duration) -> bool {
+    let until = Instant::now() + d;
+    while Instant::now() < until {
+        if sh.shutdown.load(Ordering::Relaxed) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100).min(until - Instant::now()));
+    }
+    sh.shutdown.load(Ordering::Relaxed)
+}
+
+impl DetectionState {
+    pub fn name(self) -> &'static str {
+        match self {
+            DetectionState::Initializing => "initializing",
+            DetectionState::WaitingFrame => "waiting_frame",
+            DetectionState::Detecting => "detecting",
+            DetectionState::OutOfWindow => "out_of_window",
+            DetectionState::Disabled => "disabled",
+            DetectionState::StreamLost => "stream_lost",
+        }
+    }
+}
