@@ -32,58 +32,17 @@ enum Command {
     },
 }
 
-fn healthcheck(port: u16, url: Option<&str>) -> anyhow::Result<bool> {
-    let url = url
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("http://127.0.0.1:{port}/healthz"));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let res = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(5))
-            .build()?
-            .get(&url)
-            .send()
-            .await;
-        match res {
-            Ok(r) if r.status().is_success() => {
-                println!("OK {url}: {}", r.text().await.unwrap_or_default());
-                Ok(true)
-            }
-            Ok(r) => {
-                println!("FAIL {url}: HTTP {}", r.status());
-                Ok(false)
-            }
-            Err(e) => {
-                println!("FAIL {url}: {e}");
-                Ok(false)
-            }
-        }
-    })
-}
-
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    meteor_service::init_logging();
     let cli = Cli::parse();
     // One process per camera: OpenCV's own thread pool would only make workers fight for cores.
     let _ = opencv::core::set_num_threads(1);
     let result = match &cli.command {
         Command::Detect(cmd) => filemode::run(cmd),
         Command::Run(cmd) => live::run(cmd).map(|()| true),
-        Command::Healthcheck { port, url } => healthcheck(*port, url.as_deref()),
-    };
-    match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
+        Command::Healthcheck { port, url } => {
+            meteor_service::healthcheck(*port, url.as_deref()).map_err(anyhow::Error::from)
         }
-    }
+    };
+    meteor_service::exit_code(result)
 }

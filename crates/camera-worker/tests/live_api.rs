@@ -230,3 +230,69 @@ fn bad_input_gets_a_4xx_naming_what_is_wrong() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 }
+
+#[test]
+fn exclusion_mask_from_a_daytime_photo_applied_live_and_kept() {
+    let server = serve(vec![
+        CameraConfig::new("/cam1", support::empty_loop(33)).with_keyframe_interval(1.0)
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut w = Worker::start(&server.url("/cam1"), &out, &[("API_TOKEN", TOKEN)]);
+    w.wait_for("connected", Duration::from_secs(20), |w| {
+        w.stats()["connected"] == true
+    });
+    let http = w.http().clone();
+    let overlay = |w: &Worker| {
+        w.http()
+            .get(w.url("/mask.png"))
+            .send()
+            .unwrap()
+            .bytes()
+            .unwrap()
+    };
+    let before = overlay(&w);
+    assert_eq!(&before[1..4], b"PNG");
+
+    let mut photo = Vec::new();
+    sky_mask::example::daytime_photo()
+        .write_to(
+            &mut std::io::Cursor::new(&mut photo),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    let (st, _) = call(http.post(w.url("/mask")).body(photo.clone()));
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, body) = call(auth(http.post(w.url("/mask"))).body(b"not an image".to_vec()));
+    assert_eq!(
+        (st, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("image")),
+        "{body}"
+    );
+    let (st, body) = call(auth(http.post(w.url("/mask/confirm"))));
+    assert_eq!(st, StatusCode::CONFLICT, "{body}");
+
+    let (st, body) = call(auth(http.post(w.url("/mask"))).body(photo));
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let sky = body["sky_fraction"].as_f64().unwrap();
+    assert!((0.4..0.55).contains(&sky), "{body}");
+    let preview = http.get(w.url("/mask/preview.png")).send().unwrap();
+    assert_eq!(preview.status(), StatusCode::OK);
+    // Not in force before it is confirmed.
+    assert_eq!(w.get("/settings")["mask"], Value::Null);
+    let (st, body) = call(auth(http.post(w.url("/mask/confirm"))));
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["mask_source"], "api");
+    assert!(out.join("mask.png").is_file());
+    assert_ne!(overlay(&w), before, "the overlay did not change");
+    let stats = w.stats();
+    assert_eq!(stats["settings"]["mask_source"], "api");
+    assert_eq!(stats["reconnects"], 0, "the mask change dropped the stream");
+
+    w.restart();
+    assert_eq!(w.get("/settings")["mask_source"], "api");
+    let (st, body) = call(auth(w.http().delete(w.url("/mask"))));
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["mask"], Value::Null);
+    assert_eq!(overlay(&w), before);
+}

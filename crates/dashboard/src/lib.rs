@@ -5,7 +5,6 @@
 
 pub mod cache;
 pub mod config;
-pub mod healthcheck;
 pub mod night;
 pub mod poller;
 pub mod state;
@@ -27,8 +26,6 @@ pub enum Error {
     },
     #[error("serving: {0}")]
     Serve(std::io::Error),
-    #[error("healthcheck: {0}")]
-    Healthcheck(String),
 }
 
 /// Runs the dashboard until SIGTERM or Ctrl-C.

@@ -5,27 +5,15 @@ use dashboard::{Cli, Command, Config};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    meteor_service::init_logging();
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Healthcheck { port, url }) => {
-            dashboard::healthcheck::run(*port, url.as_deref()).map_err(anyhow::Error::from)
+            meteor_service::healthcheck(*port, url.as_deref()).map_err(anyhow::Error::from)
         }
         None => serve(&cli).map(|()| true),
     };
-    match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    meteor_service::exit_code(result)
 }
 
 fn serve(cli: &Cli) -> anyhow::Result<()> {

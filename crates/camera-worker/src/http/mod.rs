@@ -13,11 +13,14 @@ mod stream;
 use crate::live::Shared;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use std::sync::Arc;
 
 pub type AppState = Arc<Shared>;
+
+/// Largest daytime photo `POST /mask` takes (a 4K JPEG is a few MB).
+const MAX_PHOTO_BYTES: usize = 32 << 20;
 
 /// The router, without a listener (tests serve it on their own port).
 pub fn router(shared: AppState) -> Router {
@@ -36,6 +39,14 @@ pub fn router(shared: AppState) -> Router {
         .route("/stream", get(stream::mjpeg))
         .route("/snapshot.jpg", get(stream::snapshot))
         .route("/mask.png", get(mask::png))
+        .route(
+            "/mask",
+            post(mask::build)
+                .delete(mask::remove)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_PHOTO_BYTES)),
+        )
+        .route("/mask/preview.png", get(mask::preview))
+        .route("/mask/confirm", post(mask::confirm))
         .route("/settings", get(settings::show).put(settings::change))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such resource") })
         .with_state(shared)
@@ -48,29 +59,9 @@ pub async fn serve(shared: AppState, addr: &str) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("WEB_PORT: cannot listen on {addr}: {e}"))?;
     tracing::info!(addr, "HTTP API listening");
     axum::serve(listener, router(shared))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(meteor_service::shutdown_signal())
         .await?;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let term = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 /// An error answer: `{"error": ..., "field": ...}` with a 4xx/5xx status.

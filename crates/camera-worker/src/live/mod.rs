@@ -19,7 +19,7 @@ use crate::writer::{Writer, WriterConfig};
 use clap::Args;
 use meteor_core::clock::{Clock, SystemClock};
 use meteor_core::window::NightWindow;
-use settings::{Chosen, Effective};
+use settings::{Chosen, Effective, MaskPaths, MaskSource};
 use status::Status;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -104,6 +104,9 @@ pub struct Shared {
     pub writer: Writer,
     pub catalog: Arc<Mutex<Catalog>>,
     settings: RwLock<Effective>,
+    masks: MaskPaths,
+    /// A mask made by `POST /mask`, waiting to be confirmed: PNG bytes and the sky share.
+    pub mask_candidate: Mutex<Option<(Vec<u8>, f32)>>,
     pub settings_generation: AtomicU64,
     pub shutdown: AtomicBool,
 }
@@ -118,8 +121,7 @@ impl Shared {
 
     /// Applies and saves new settings; the streamer picks them up at its next frame.
     pub fn apply_settings(&self, chosen: Chosen) -> anyhow::Result<Effective> {
-        let mask = self.settings().mask_path;
-        let next = Effective::new(chosen, mask)?;
+        let next = Effective::new(chosen, &self.masks)?;
         settings::save(&self.output, &next.chosen)?;
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = next.clone();
         self.writer
@@ -144,6 +146,13 @@ impl Shared {
     }
 
     /// Whether detection may run now.
+    /// Switches the exclusion mask image, live and kept across restarts.
+    pub fn set_mask(&self, source: MaskSource) -> anyhow::Result<Effective> {
+        let mut chosen = self.settings().chosen;
+        chosen.mask = source;
+        self.apply_settings(chosen)
+    }
+
     pub fn window_active(&self) -> bool {
         self.window
             .as_ref()
@@ -190,9 +199,14 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
             exclude_edge: cmd.detection.exclude_edge,
             extract_clips: cmd.extract_clips,
             overrides: overrides(&cmd.detection)?,
+            mask: MaskSource::Environment,
         },
     };
-    let effective = Effective::new(chosen, cmd.detection.mask.clone())?;
+    let masks = MaskPaths {
+        environment: cmd.detection.mask.clone(),
+        output: cmd.output.clone(),
+    };
+    let effective = Effective::new(chosen, &masks)?;
     let window =
         if cmd.enable_time_window {
             let (Some(lat), Some(lon)) = (cmd.latitude, cmd.longitude) else {
@@ -260,6 +274,8 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
         writer,
         catalog,
         settings: RwLock::new(effective),
+        masks,
+        mask_candidate: Mutex::new(None),
         settings_generation: AtomicU64::new(0),
         shutdown: AtomicBool::new(false),
     }))

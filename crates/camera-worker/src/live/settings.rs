@@ -20,6 +20,42 @@ pub struct Chosen {
     /// Parameters on top of the preset, by name.
     #[serde(default)]
     pub overrides: BTreeMap<String, serde_json::Value>,
+    /// Which exclusion mask is in force.
+    #[serde(default)]
+    pub mask: MaskSource,
+}
+
+/// Where the exclusion mask comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaskSource {
+    /// MASK_IMAGE, when set.
+    #[default]
+    Environment,
+    /// The mask made with `POST /mask`, kept as `<OUTPUT_DIR>/mask.png`.
+    Api,
+    /// No mask image (bottom and edge exclusions still apply).
+    Off,
+}
+
+/// The file a mask made over the API is kept in.
+pub const MASK_FILE: &str = "mask.png";
+
+/// Where the masks can come from: MASK_IMAGE and the output directory.
+#[derive(Debug, Clone)]
+pub struct MaskPaths {
+    pub environment: Option<PathBuf>,
+    pub output: PathBuf,
+}
+
+impl MaskPaths {
+    pub fn resolve(&self, source: MaskSource) -> Option<PathBuf> {
+        match source {
+            MaskSource::Environment => self.environment.clone(),
+            MaskSource::Api => Some(self.output.join(MASK_FILE)),
+            MaskSource::Off => None,
+        }
+    }
 }
 
 /// A change from the API: any subset of the fields.
@@ -52,6 +88,7 @@ pub struct View<'a> {
     pub exclude_edge: f32,
     pub extract_clips: bool,
     pub mask: Option<String>,
+    pub mask_source: MaskSource,
     pub overrides: &'a BTreeMap<String, serde_json::Value>,
     pub params: DetectionParams,
 }
@@ -104,8 +141,9 @@ impl Chosen {
 }
 
 impl Effective {
-    pub fn new(chosen: Chosen, mask_path: Option<PathBuf>) -> anyhow::Result<Effective> {
+    pub fn new(chosen: Chosen, masks: &MaskPaths) -> anyhow::Result<Effective> {
         let params = chosen.params()?;
+        let mask_path = masks.resolve(chosen.mask);
         let mask = mask_path.as_deref().map(MaskImage::load).transpose()?;
         Ok(Effective {
             chosen,
@@ -123,6 +161,7 @@ impl Effective {
             exclude_edge: self.params.exclude_edge,
             extract_clips: self.chosen.extract_clips,
             mask: self.mask_path.as_ref().map(|p| p.display().to_string()),
+            mask_source: self.chosen.mask,
             overrides: &self.chosen.overrides,
             params: self.params,
         }
@@ -159,6 +198,7 @@ mod tests {
             exclude_edge: None,
             extract_clips: true,
             overrides: BTreeMap::new(),
+            mask: MaskSource::Environment,
         }
     }
 

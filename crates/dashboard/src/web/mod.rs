@@ -91,30 +91,10 @@ pub async fn serve(app: AppState) -> Result<(), crate::Error> {
         })?;
     tracing::info!(%addr, cameras = app.cameras.len(), "dashboard listening");
     axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(meteor_service::shutdown_signal())
         .await
         .map_err(crate::Error::Serve)?;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let term = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 /// An error answer, as the workers give them: `{"error": ..., "field": ...}`.

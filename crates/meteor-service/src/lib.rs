@@ -1,0 +1,83 @@
+//! What every meteor watch service process (camera-worker, dashboard) does the same way:
+//! log set-up, graceful shutdown on SIGTERM or Ctrl-C, the `healthcheck` subcommand that a
+//! container health check runs (slim images have no curl), and the exit codes.
+
+use std::fmt::Display;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Resolves on SIGTERM (what `docker stop` and systemd send) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let term = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// GETs `url` (default `http://127.0.0.1:<port>/healthz`) and prints one line: `OK <url>:
+/// <body>` and true on a 2xx answer, `FAIL <url>: <why>` and false otherwise. Err only when
+/// the check itself cannot run.
+pub fn healthcheck(port: u16, url: Option<&str>) -> std::io::Result<bool> {
+    let url = url
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("http://127.0.0.1:{port}/healthz"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(match client.get(&url).send().await {
+            Ok(r) if r.status().is_success() => {
+                println!("OK {url}: {}", r.text().await.unwrap_or_default());
+                true
+            }
+            Ok(r) => {
+                println!("FAIL {url}: HTTP {}", r.status());
+                false
+            }
+            Err(e) => {
+                println!("FAIL {url}: {e}");
+                false
+            }
+        })
+    })
+}
+
+/// The process's exit code: 0 when `result` is true, 1 when false (a failed check), 2 with
+/// the error printed when it failed.
+pub fn exit_code<E: Display>(result: Result<bool, E>) -> ExitCode {
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
