@@ -9,9 +9,9 @@ use crate::ring::Au;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
-use opencv::core::{self, Mat, Point, Scalar, Vector};
+use opencv::core::{self, Mat, Point, Scalar};
+use opencv::imgproc;
 use opencv::prelude::*;
-use opencv::{imgcodecs, imgproc};
 use std::time::Duration;
 
 /// The max-stack of every frame whose PTS lies in `[start_ns, end_ns]` (source timeline).
@@ -146,8 +146,5 @@ pub fn annotate(stacked: &Mat, track: &[[f64; 2]], caption: &str) -> opencv::Res
 
 /// JPEG bytes of an image.
 pub fn jpeg(img: &Mat) -> opencv::Result<Vec<u8>> {
-    let mut buf = Vector::<u8>::new();
-    let params = Vector::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, 92]);
-    imgcodecs::imencode(".jpg", img, &mut buf, &params)?;
-    Ok(buf.to_vec())
+    crate::picture::jpeg(img, 92)
 }

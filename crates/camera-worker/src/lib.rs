@@ -16,6 +16,7 @@ pub mod filemode;
 pub mod http;
 pub mod ingest;
 pub mod live;
+pub mod picture;
 pub mod ring;
 pub mod store;
 pub mod track;

@@ -2,7 +2,6 @@
 //! sky to watch, black = ignore; any size, it is rescaled) and the bottom and edge ratios.
 
 use opencv::core::{Mat, Rect, Scalar, Size, CV_8UC1};
-use opencv::imgcodecs;
 use opencv::imgproc;
 use opencv::prelude::*;
 use std::path::{Path, PathBuf};
@@ -37,7 +36,8 @@ impl MaskImage {
         if !path.exists() {
             return Err(MaskError::NotFound(path.to_path_buf()));
         }
-        let image = imgcodecs::imread(path, imgcodecs::IMREAD_GRAYSCALE)?;
+        let image = crate::picture::read_gray(path)
+            .map_err(|_| MaskError::Unreadable(path.to_path_buf()))?;
         if image.empty() {
             return Err(MaskError::Unreadable(path.to_path_buf()));
         }
@@ -125,7 +125,7 @@ mod tests {
             0,
         )
         .unwrap();
-        imgcodecs::imwrite(&path, &img, &opencv::core::Vector::new()).unwrap();
+        std::fs::write(&path, crate::picture::png(&img).unwrap()).unwrap();
         let mask = MaskImage::load(&path).unwrap();
         let m = build(Size::new(200, 100), Some(&mask), 0.0, 0.0).unwrap();
         assert_eq!(*m.at_2d::<u8>(50, 50).unwrap(), 255);

@@ -14,8 +14,7 @@ use axum::http::HeaderMap;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use opencv::core::{Size, Vector};
-use opencv::imgcodecs;
+use opencv::core::Size;
 use opencv::prelude::*;
 use std::time::Duration;
 
@@ -36,9 +35,7 @@ pub async fn png(State(sh): State<AppState>) -> Result<impl IntoResponse, ApiErr
         let mut shown = Mat::default();
         // 255 stays white; 0 becomes grey, so a multiply blend darkens what is ignored.
         keep.convert_to(&mut shown, -1, 175.0 / 255.0, 80.0)?;
-        let mut out = Vector::<u8>::new();
-        imgcodecs::imencode(".png", &shown, &mut out, &Vector::new())?;
-        Ok(out.to_vec())
+        crate::picture::png(&shown)
     };
     let bytes =
         render().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

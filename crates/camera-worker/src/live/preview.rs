@@ -2,8 +2,7 @@
 //! someone watches `/stream` or asked for `/snapshot.jpg`, and at most `fps` a second, so an
 //! unwatched camera spends nothing on it.
 
-use opencv::core::{Mat, Size, Vector};
-use opencv::imgcodecs;
+use opencv::core::{Mat, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -90,12 +89,10 @@ impl Preview {
         } else {
             luma
         };
-        let mut buf = Vector::<u8>::new();
-        let params = Vector::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, 75]);
-        imgcodecs::imencode(".jpg", src, &mut buf, &params)?;
+        let buf = crate::picture::jpeg(src, 75)?;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         self.wanted.store(false, Ordering::Relaxed);
-        self.tx.send_replace(Some(Arc::new(buf.to_vec())));
+        self.tx.send_replace(Some(Arc::new(buf)));
         Ok(())
     }
 }
