@@ -16,6 +16,14 @@ PKGS=(
   chromium chromium-driver ffmpeg procps curl time util-linux
 )
 
+# The Docker end-to-end test: Debian's engine and Compose unless some Docker is there already
+# (docker.io conflicts with Docker's own docker-ce packages), and debootstrap for the base image.
+PKGS+=(debootstrap)
+command -v docker >/dev/null 2>&1 || PKGS+=(docker.io)
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+  PKGS+=(docker-compose)
+fi
+
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 

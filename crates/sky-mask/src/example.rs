@@ -5,7 +5,7 @@
 use image::{Rgb, RgbImage};
 
 /// Deterministic noise in -amp..=amp.
-pub struct Noise(u64);
+pub struct Noise(pub u64);
 impl Noise {
     pub fn next(&mut self, amp: i32) -> i32 {
         self.0 ^= self.0 << 13;

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# The end-to-end test on this machine's Docker engine (run by the workspace tests through
+# compose-gen/tests/docker_e2e.rs; exits non-zero, loudly, when the engine is missing):
+#
+#  1. builds the image (scripts/docker-build.sh) and starts simulated cameras plus the
+#     services compose-gen generates for them (scripts/docker-demo.sh), cam1 behind a login
+#     whose password holds special characters;
+#  2. waits until every container is healthy; curls the dashboard's /detections until the
+#     simulated meteors appear, with their clips and composites on the host in ./detections,
+#     and each camera's /stats;
+#  3. stops one camera container: the dashboard reports it offline while the others keep
+#     detecting; starts it again: it recovers;
+#  4. `down`: ./detections keeps everything;
+#  5. 16 cameras: generate, `config` validates, all 17 services start and become healthy.
+#
+#   scripts/test-docker.sh [--keep] [--no-build]    (--keep: leave the folder for a look)
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+KEEP=0
+BUILD=(--no-build)
+DO_BUILD=1
+for a in "$@"; do
+  case "$a" in
+    --keep) KEEP=1 ;;
+    --no-build) DO_BUILD=0 ;;
+    *) echo "test-docker.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+PORT=${E2E_PORT:-18080}
+CAMS=3
+IMAGE=${METEOR_IMAGE:-meteor-watch:latest}
+export METEOR_IMAGE=$IMAGE
+WORK=$(mktemp -d /tmp/meteor-e2e.XXXXXX)
+STEP="setup"
+
+fail() {
+  echo >&2
+  echo "########################################################################" >&2
+  echo "test-docker.sh: FAILED at '$STEP': $*" >&2
+  echo "########################################################################" >&2
+  exit 1
+}
+log() { echo "test-docker.sh [$(date +%T)] $*"; }
+# Any other failing command: say where, as loudly.
+trap 'echo "test-docker.sh: FAILED at '"'"'$STEP'"'"' (line $LINENO: $BASH_COMMAND)" >&2' ERR
+
+if ! command -v docker >/dev/null 2>&1; then
+  fail "docker is not installed: this end-to-end test needs a Docker engine (apt-get install docker.io docker-compose)"
+fi
+docker info >/dev/null 2>&1 || fail "the Docker engine is not reachable (is dockerd running?)"
+if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then COMPOSE=(docker-compose)
+else fail "neither \`docker compose\` nor \`docker-compose\` is installed"; fi
+command -v curl >/dev/null 2>&1 || fail "curl is missing"
+command -v python3 >/dev/null 2>&1 || fail "python3 is missing (reads the JSON answers)"
+
+dc() { (cd "$WORK" && "${COMPOSE[@]}" -p meteor-e2e -f docker-compose.yml -f docker-compose.sim.yml "$@"); }
+finish() {
+  local rc=$?
+  if [ "$rc" != 0 ] && [ -f "$WORK/docker-compose.yml" ]; then
+    echo "---- container states and last logs ----" >&2
+    dc ps >&2 || true
+    dc logs --tail=40 >&2 || true
+  fi
+  if [ -f "$WORK/docker-compose.yml" ]; then dc down --remove-orphans >/dev/null 2>&1 || true; fi
+  if [ -f "$WORK/big/docker-compose.yml" ]; then
+    (cd "$WORK/big" && "${COMPOSE[@]}" -p meteor-e2e-16 down >/dev/null 2>&1) || true
+  fi
+  if [ "$KEEP" = 1 ]; then echo "test-docker.sh: kept $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap finish EXIT
+
+# `get URL PYTHON-EXPR`: the expression on the JSON answer (as `d`), or nothing on failure.
+get() {
+  curl -fsS --max-time 5 "$1" 2>/dev/null \
+    | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" 2>/dev/null || true
+}
+# `wait_for SECONDS WHAT COMMAND...`: until the command succeeds.
+wait_for() {
+  local limit=$1 what=$2 start=$SECONDS
+  shift 2
+  log "waiting (at most ${limit}s) until $what"
+  until "$@"; do
+    [ $((SECONDS - start)) -lt "$limit" ] || fail "$what: not after ${limit}s"
+    sleep 3
+  done
+  log "  ok after $((SECONDS - start))s: $what"
+}
+all_healthy() {
+  local want=$1 project=$2 n
+  n=$(docker ps --filter "label=com.docker.compose.project=$project" \
+        --filter health=healthy --format '{{.Names}}' | wc -l)
+  [ "$n" -ge "$want" ]
+}
+
+STEP="build"
+if [ "$DO_BUILD" = 1 ]; then
+  "$REPO/scripts/docker-build.sh" --image "$IMAGE" || fail "the image did not build (see above)"
+fi
+docker image inspect "$IMAGE" >/dev/null 2>&1 || fail "no image $IMAGE"
+
+STEP="generate and start"
+"$REPO/scripts/docker-demo.sh" "${BUILD[@]}" --no-up --dir "$WORK" --cameras "$CAMS" \
+  --port "$PORT" --options "${E2E_SIMOPTS:-960x540@15:loop=40}"
+grep -q 'p%40ss' "$WORK/.env" || fail ".env does not hold cam1's encoded password"
+if grep -q 'p%40ss\|w0rd' "$WORK/docker-compose.yml"; then fail "a password is in docker-compose.yml"; fi
+[ "$(stat -c %a "$WORK/.env")" = 600 ] || fail ".env is not mode 0600"
+dc config -q || fail "compose refused the generated files"
+dc up -d
+
+STEP="healthy"
+wait_for 240 "the $CAMS cameras and the dashboard are healthy" \
+  all_healthy $((CAMS + 1)) meteor-e2e
+DASH=http://127.0.0.1:$PORT
+
+STEP="stats"
+connected() {
+  local i
+  for i in $(seq 1 "$CAMS"); do
+    [ "$(get "http://127.0.0.1:$((PORT + i))/stats" 'd["connected"]')" = True ] || return 1
+  done
+}
+wait_for 300 "every camera's /stats says connected (cam1 logs in with the special password)" connected
+for i in $(seq 1 "$CAMS"); do
+  log "  camera$i /stats: $(get "http://127.0.0.1:$((PORT + i))/stats" \
+    '"%s %s fps=%s frames=%s state=%s" % (d["camera"], d["resolution"], d["processing_fps"], d["frames"], d["detection_state"])')"
+done
+
+STEP="detections"
+with_files() {
+  local n
+  n=$(get "$DASH/detections?limit=1000" \
+    'sum(1 for e in d["detections"] if e.get("clip") and e.get("composite"))')
+  [ "${n:-0}" -ge 1 ] || return 1
+  [ -n "$(find "$WORK/detections" -name 'meteor_*.mp4' -size +1k | head -n1)" ] || return 1
+  [ -n "$(find "$WORK/detections" -name 'meteor_*_composite.jpg' -size +1k | head -n1)" ]
+}
+wait_for 600 "the dashboard's /detections lists meteors with clips and composites on the host" with_files
+log "  $(get "$DASH/detections?limit=1000" '"%d detection(s) from %s" % (d["total"], sorted({e["camera"] for e in d["detections"]}))')"
+
+STEP="one camera down"
+online() { get "$DASH/api/cameras/camera$1" 'd["online"]'; }
+frames() { get "http://127.0.0.1:$((PORT + $1))/stats" 'd["frames"]'; }
+docker stop meteor-camera2 >/dev/null
+is_offline() { [ "$(online 2)" = False ]; }
+wait_for 90 "the dashboard reports camera2 offline" is_offline
+f1=$(frames 1); f3=$(frames 3)
+sleep 10
+[ "$(online 1)" = True ] && [ "$(online 3)" = True ] || fail "camera1/camera3 went offline too"
+[ "$(frames 1)" -gt "${f1:-0}" ] && [ "$(frames 3)" -gt "${f3:-0}" ] \
+  || fail "camera1/camera3 stopped receiving frames while camera2 was down"
+docker start meteor-camera2 >/dev/null
+is_online() { [ "$(online 2)" = True ]; }
+wait_for 120 "camera2 is back online" is_online
+
+STEP="down keeps detections"
+snapshot() { (cd "$WORK/detections" && find . -type f | sort | xargs -r sha1sum); }
+names_running=$( (cd "$WORK/detections" && find . -type f | sort) )
+dc stop
+before=$(snapshot)
+dc down
+after=$(snapshot)
+[ "$before" = "$after" ] || fail "./detections changed on down"
+missing=$(comm -23 <(echo "$names_running") <(cd "$WORK/detections" && find . -type f | sort))
+[ -z "$missing" ] || fail "files gone after stop/down: $missing"
+log "  ./detections kept its $(echo "$after" | wc -l) file(s)"
+
+STEP="16 cameras"
+mkdir -p "$WORK/big"
+for i in $(seq 1 16); do echo "rtsp://viewer:pw-$i@cam$i.invalid:554/stream1"; done >"$WORK/big/streamers"
+(cd "$WORK/big" && "${COMPOSE_GEN:-$REPO/target/release/compose-gen}" --image "$IMAGE" \
+   --base-port "$((PORT + 100))" --bind 127.0.0.1 --memory-limit 512m)
+(cd "$WORK/big" && "${COMPOSE[@]}" -p meteor-e2e-16 config -q) || fail "16 cameras: config refused"
+(cd "$WORK/big" && "${COMPOSE[@]}" -p meteor-e2e-16 up -d)
+wait_for 300 "all 16 cameras and the dashboard are healthy" all_healthy 17 meteor-e2e-16
+total=$(get "http://127.0.0.1:$((PORT + 100))/api/cameras" 'd["total"]')
+[ "$total" = 16 ] || fail "the dashboard of the 16-camera set knows $total camera(s)"
+(cd "$WORK/big" && "${COMPOSE[@]}" -p meteor-e2e-16 down)
+
+STEP="done"
+echo "test-docker.sh: 1 passed, 0 failed"
