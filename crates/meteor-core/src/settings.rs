@@ -135,6 +135,10 @@ pub struct DetectionParams {
     pub flash_ratio: f32,
     /// Seconds after a flash during which no new candidates are taken.
     pub flash_holdoff_s: f32,
+    /// New candidates in one frame (well above the usual count) that make it a scene cut:
+    /// the camera switching its day/night profile or IR filter, an encoder glitch, a looped
+    /// recording's seam. No shower lights that many trails at once; handled like a flash.
+    pub scene_cut_candidates: u32,
     /// Time constant of the background model, in seconds.
     pub background_s: f32,
     /// Longest gap, in seconds, that still joins two sightings into one track.
@@ -173,6 +177,7 @@ impl Default for DetectionParams {
             min_area: 2,
             flash_ratio: 0.10,
             flash_holdoff_s: 0.5,
+            scene_cut_candidates: 10,
             background_s: 1.5,
             max_gap_s: 0.5,
             min_frames: 4,
@@ -271,6 +276,12 @@ impl DetectionParams {
         ratio("flash_ratio", self.flash_ratio, 1.0)?;
         finite_pos("flash_ratio", self.flash_ratio)?;
         non_neg("flash_holdoff_s", self.flash_holdoff_s)?;
+        if self.scene_cut_candidates < 2 {
+            return Err(SettingsError::new(
+                "scene_cut_candidates",
+                "must be 2 or more (a single new trail is what a meteor is)",
+            ));
+        }
         finite_pos("background_s", self.background_s)?;
         non_neg("max_gap_s", self.max_gap_s)?;
         if self.min_frames < 2 {

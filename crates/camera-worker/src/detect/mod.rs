@@ -90,6 +90,8 @@ pub struct Detector {
     flash_since: Option<f64>,
     last_flash_t: f64,
     flashes: u64,
+    /// Frames taken for scene cuts (see `DetectionParams::scene_cut_candidates`).
+    scene_cuts: u64,
     candidates: Vec<Candidate>,
 }
 
@@ -140,6 +142,7 @@ impl Detector {
             flash_since: None,
             last_flash_t: f64::NEG_INFINITY,
             flashes: 0,
+            scene_cuts: 0,
             candidates: Vec::with_capacity(MAX_CANDIDATES),
         })
     }
@@ -149,6 +152,10 @@ impl Detector {
     }
 
     /// Flash events so far (flash frames closer than the hold-off count once).
+    pub fn scene_cuts(&self) -> u64 {
+        self.scene_cuts
+    }
+
     pub fn flashes(&self) -> u64 {
         self.flashes
     }
@@ -211,10 +218,24 @@ impl Detector {
         } else {
             self.flash_since = None;
         }
-        let suppressed = warming || t < self.holdoff_until;
+        let mut suppressed = warming || t < self.holdoff_until;
         if !flash && changed > 0.0 {
             let found = self.extract_candidates()?;
+            let usual = self.density;
             self.density += (found as f64 - self.density) * (2.0 / self.fps).min(1.0);
+            // A scene cut: many separate changes at once where few are usual.
+            if !warming
+                && found >= self.p.scene_cut_candidates as usize
+                && found as f64 > 4.0 * usual + 4.0
+            {
+                tracing::debug!(t, found, usual, "scene cut: background restarted");
+                // The new scene is the new background.
+                self.small.convert_to(&mut self.bg32, CV_32F, 1.0, 0.0)?;
+                self.small.copy_to(&mut self.bg8)?;
+                self.holdoff_until = t + self.p.flash_holdoff_s as f64;
+                self.scene_cuts += 1;
+                suppressed = true;
+            }
             if suppressed {
                 self.candidates.clear();
             }

@@ -126,3 +126,61 @@ fn processing_sizes() {
     assert_eq!(processing_size(1280, 720, 1.0), Size::new(1280, 720));
     assert_eq!(processing_size(1280, 720, 0.3), Size::new(384, 216));
 }
+
+/// `n` blobs of 3 px radius and brightness `v` spread over the frame.
+fn blobs(f: &mut Mat, n: i32, v: f64) {
+    for i in 0..n {
+        let c = Point::new(30 + (i * 97) % (W - 60), 30 + (i * 53) % (H - 60));
+        imgproc::circle(f, c, 3, Scalar::all(v), imgproc::FILLED, imgproc::LINE_8, 0).unwrap();
+    }
+}
+
+#[test]
+fn a_scene_cut_restarts_the_background_without_candidates() {
+    let mut d = detector(DetectionParams::default());
+    settle(&mut d, 40);
+    // The scene changes in many places at once (a profile switch, a looped recording's
+    // seam), too few pixels for a flash.
+    let t0 = 40.0 / FPS;
+    for k in 0..10 {
+        let mut f = noisy_frame(500 + k, 3.0);
+        blobs(&mut f, 24, 110.0);
+        let o = d.process(&f, t0 + k as f64 / FPS).unwrap();
+        assert!(!o.flash);
+        assert!(
+            o.candidates.is_empty(),
+            "frame {k}: {} candidates",
+            o.candidates.len()
+        );
+    }
+    assert_eq!(d.scene_cuts(), 1);
+    assert_eq!(d.flashes(), 0);
+    // The new scene is the background now: after the hold-off, quiet again, and a new
+    // object is still found.
+    let t1 = t0 + 1.0;
+    for k in 0..5 {
+        let mut f = noisy_frame(600 + k, 3.0);
+        blobs(&mut f, 24, 110.0);
+        let o = d.process(&f, t1 + k as f64 / FPS).unwrap();
+        assert!(o.candidates.len() <= 1, "{} candidates", o.candidates.len());
+    }
+    let mut f = noisy_frame(700, 3.0);
+    blobs(&mut f, 24, 110.0);
+    imgproc::circle(
+        &mut f,
+        Point::new(333, 77),
+        3,
+        Scalar::all(120.0),
+        imgproc::FILLED,
+        imgproc::LINE_8,
+        0,
+    )
+    .unwrap();
+    let o = d.process(&f, t1 + 0.3).unwrap();
+    assert!(
+        o.candidates
+            .iter()
+            .any(|c| (c.x - 333.0).abs() < 4.0 && (c.y - 77.0).abs() < 4.0),
+        "the new dot was not found"
+    );
+}
