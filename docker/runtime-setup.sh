@@ -17,7 +17,7 @@ PLUGDIR=$LIBDIR/gstreamer-1.0
 KEEP="
   libgstreamer1.0-0 libgstreamer-plugins-base1.0-0 gstreamer1.0-plugins-base
   gstreamer1.0-libav gstreamer1.0-tools
-  libopencv-core406 libopencv-imgproc406 libopencv-imgcodecs406
+  libopencv-core406 libopencv-imgproc406
   libx264-164 libx265-199 libjpeg62-turbo zlib1g libbz2-1.0
 "
 # Packages the plugins below are taken from.

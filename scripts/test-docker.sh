@@ -156,8 +156,11 @@ wait_for 120 "camera2 is back online" is_online
 
 STEP="down keeps detections"
 snapshot() { (cd "$WORK/detections" && find . -type f | sort | xargs -r sha1sum); }
-names_running=$( (cd "$WORK/detections" && find . -type f | sort) )
+# Hidden .part files are writes in progress: renamed into place or removed, never kept.
+names_running=$( (cd "$WORK/detections" && find . -type f -not -name '.*' | sort) )
 dc stop
+leftover=$(cd "$WORK/detections" && find . -type f -name '.*.part')
+[ -z "$leftover" ] || fail "half-written files left after a clean stop: $leftover"
 before=$(snapshot)
 dc down
 after=$(snapshot)

@@ -67,14 +67,35 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating) the camera's directory. A record cut short by a crash is moved aside
-    /// to `detections.jsonl.partial` (never deleted) so the file ends on a whole line.
+    /// to `detections.jsonl.partial` (never deleted) so the file ends on a whole line; the
+    /// temporary files of writes a crash interrupted (`.NAME.PID.part`) are removed.
     pub fn open(dir: &Path) -> std::io::Result<Store> {
         std::fs::create_dir_all(dir)?;
         let store = Store {
             dir: dir.to_path_buf(),
         };
         store.repair_tail()?;
+        store.remove_stale_parts();
         Ok(store)
+    }
+
+    fn remove_stale_parts(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".part") {
+                match std::fs::remove_file(e.path()) {
+                    Ok(()) => {
+                        tracing::warn!(file = %e.path().display(), "removed the temporary file of an interrupted write")
+                    }
+                    Err(err) => {
+                        tracing::warn!(file = %e.path().display(), error = %err, "cannot remove a stale temporary file")
+                    }
+                }
+            }
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -162,6 +183,18 @@ mod tests {
         let aside = std::fs::read_to_string(dir.path().join("detections.jsonl.partial")).unwrap();
         assert_eq!(aside, "{\"b\":\n");
         assert_eq!(store.jsonl_path(), path);
+    }
+
+    #[test]
+    fn temporaries_of_a_killed_writer_are_removed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(".meteor_x.mp4.4242.part");
+        let kept = dir.path().join("meteor_y.mp4");
+        std::fs::write(&stale, b"half").unwrap();
+        std::fs::write(&kept, b"whole").unwrap();
+        Store::open(dir.path()).unwrap();
+        assert!(!stale.exists());
+        assert!(kept.exists());
     }
 
     #[test]
