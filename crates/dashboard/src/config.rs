@@ -3,7 +3,7 @@
 //! durations, checked once at start so a mistake is one clear error naming where it is.
 
 use clap::{Args, Parser, Subcommand};
-use meteor_core::window::{parse_timezone, NightWindow, TwilightLimit, WindowError};
+use meteor_core::window::{parse_timezone, NightWindow};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -133,23 +133,9 @@ impl Config {
                 return Err(ConfigError(format!("camera {:?} is given twice", c.name)));
             }
         }
+        let site = NightWindow::from_site(a.latitude, a.longitude, &a.sun_altitude, &a.timezone)
+            .map_err(|e| ConfigError(e.to_string()))?;
         let timezone = parse_timezone(&a.timezone).map_err(|e| ConfigError(e.to_string()))?;
-        let sun_altitude: TwilightLimit = a
-            .sun_altitude
-            .parse()
-            .map_err(|e: WindowError| ConfigError(e.to_string()))?;
-        let site = match (a.latitude, a.longitude) {
-            (Some(lat), Some(lon)) => Some(
-                NightWindow::new(lat, lon, sun_altitude, timezone)
-                    .map_err(|e| ConfigError(e.to_string()))?,
-            ),
-            (None, None) => None,
-            _ => {
-                return Err(ConfigError(
-                    "LATITUDE and LONGITUDE go together: set both or neither".into(),
-                ))
-            }
-        };
         for (name, d) in [
             ("POLL_INTERVAL", a.poll_interval),
             ("REQUEST_TIMEOUT", a.request_timeout),

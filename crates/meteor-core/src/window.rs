@@ -34,6 +34,8 @@ pub enum WindowError {
         "TIMEZONE: expected an IANA time zone name such as 'Europe/Berlin' or 'UTC', got '{0}'"
     )]
     Timezone(String),
+    #[error("LATITUDE and LONGITUDE go together: set both or neither")]
+    Site,
 }
 
 impl WindowError {
@@ -44,6 +46,7 @@ impl WindowError {
             WindowError::Latitude(_) => "LATITUDE",
             WindowError::Longitude(_) => "LONGITUDE",
             WindowError::Timezone(_) => "TIMEZONE",
+            WindowError::Site => "LONGITUDE",
         }
     }
 }
@@ -210,6 +213,23 @@ impl NightWindow {
             .parse::<f64>()
             .map_err(|_| WindowError::Longitude(longitude.to_string()))?;
         Self::new(lat, lon, limit.parse()?, parse_timezone(timezone)?)
+    }
+
+    /// The site as the services' settings give it: `None` when neither LATITUDE nor
+    /// LONGITUDE is set, an error naming them when only one is.
+    pub fn from_site(
+        latitude: Option<f64>,
+        longitude: Option<f64>,
+        limit: &str,
+        timezone: &str,
+    ) -> Result<Option<Self>, WindowError> {
+        let timezone = parse_timezone(timezone)?;
+        let limit: TwilightLimit = limit.parse()?;
+        match (latitude, longitude) {
+            (Some(lat), Some(lon)) => Self::new(lat, lon, limit, timezone).map(Some),
+            (None, None) => Ok(None),
+            _ => Err(WindowError::Site),
+        }
     }
 
     pub fn latitude(&self) -> f64 {

@@ -1,6 +1,7 @@
 //! What every meteor watch service process (camera-worker, dashboard) does the same way:
 //! log set-up, graceful shutdown on SIGTERM or Ctrl-C, the `healthcheck` subcommand that a
-//! container health check runs (slim images have no curl), and the exit codes.
+//! container health check runs (slim images have no curl), the exit codes, and reading a
+//! request's query string.
 
 use std::fmt::Display;
 use std::process::ExitCode;
@@ -79,5 +80,35 @@ pub fn exit_code<E: Display>(result: Result<bool, E>) -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// A raw query string `a=b&c=d` as decoded pairs (percent-decoding; `+` is a space), in
+/// order, so handlers can name every unknown or bad parameter themselves.
+pub fn url_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    raw.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_pairs_are_decoded_in_order() {
+        assert_eq!(
+            super::url_pairs(Some("b=x%2By+z&a&&c=%E2%98%84")),
+            [("b", "x+y z"), ("a", ""), ("c", "☄")].map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+        assert!(super::url_pairs(None).is_empty());
     }
 }

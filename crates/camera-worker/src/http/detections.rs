@@ -19,7 +19,7 @@ fn parse_query(raw: Option<&str>) -> Result<Query, ApiError> {
         ..Query::default()
     };
     let bad = |field: &str, why: String| ApiError::new(StatusCode::BAD_REQUEST, why).field(field);
-    for (k, v) in url_pairs(raw.unwrap_or("")) {
+    for (k, v) in meteor_service::url_pairs(raw) {
         match k.as_str() {
             "since" | "until" => {
                 let t: DateTime<Utc> = DateTime::parse_from_rfc3339(&v)
@@ -60,24 +60,6 @@ fn parse_query(raw: Option<&str>) -> Result<Query, ApiError> {
         }
     }
     Ok(q)
-}
-
-/// `a=b&c=d` with percent-decoding (`+` is a space).
-pub(crate) fn url_pairs(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(s: &str) -> String {
-    let s = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&s)
-        .decode_utf8_lossy()
-        .into_owned()
 }
 
 pub async fn list(

@@ -207,27 +207,23 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
         output: cmd.output.clone(),
     };
     let effective = Effective::new(chosen, &masks)?;
-    let window =
-        if cmd.enable_time_window {
-            let (Some(lat), Some(lon)) = (cmd.latitude, cmd.longitude) else {
-                anyhow::bail!(
-                "ENABLE_TIME_WINDOW is on but {} is not set; give the camera's position in degrees",
-                if cmd.latitude.is_none() { "LATITUDE" } else { "LONGITUDE" }
-            );
-            };
-            // WindowError's messages name the variable (SUN_ALTITUDE, TIMEZONE...).
-            let limit = cmd.sun_altitude.parse()?;
-            let tz = meteor_core::window::parse_timezone(&cmd.timezone)?;
-            Some(NightWindow::new(lat, lon, limit, tz)?)
-        } else {
-            None
-        };
-    let tz: chrono_tz::Tz = cmd.timezone.parse().map_err(|_| {
-        anyhow::anyhow!(
-            "TIMEZONE: unknown time zone {:?}; use an IANA name such as Europe/Berlin or UTC",
-            cmd.timezone
-        )
-    })?;
+    // WindowError's messages name the variable (LATITUDE, SUN_ALTITUDE, TIMEZONE...).
+    let window = if cmd.enable_time_window {
+        let site = NightWindow::from_site(
+            cmd.latitude,
+            cmd.longitude,
+            &cmd.sun_altitude,
+            &cmd.timezone,
+        )?;
+        Some(site.ok_or_else(|| {
+            anyhow::anyhow!(
+                "ENABLE_TIME_WINDOW is on but LATITUDE and LONGITUDE are not set; give the camera's position in degrees"
+            )
+        })?)
+    } else {
+        None
+    };
+    let tz = meteor_core::window::parse_timezone(&cmd.timezone)?;
     let p = effective.params;
     let needed = (p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s) as f64 + 2.0;
     let ring = Ring::new(Duration::from_secs_f64(cmd.buffer.max(needed)));

@@ -19,6 +19,7 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// the backoff from the beginning.
 const HEALTHY_AFTER: Duration = Duration::from_secs(10);
 const SUMMARY_EVERY: Duration = Duration::from_secs(3600);
+const WINDOW_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 pub struct Streamer {
     pub opener: Box<dyn Opener>,
@@ -73,6 +74,7 @@ impl Streamer {
         sh.status.connecting(reconnect);
         let mut engine: Option<(Engine, u64)> = None;
         let mut first = true;
+        let mut window: Option<(Instant, bool)> = None;
         let end = loop {
             if sh.shutdown.load(Ordering::Relaxed) {
                 break End::Shutdown;
@@ -88,7 +90,9 @@ impl Streamer {
                     ))
                 }
             };
-            let codec = self.opener.codec();
+            // The codec is known once the stream is linked; asking once keeps a lock and a
+            // string copy off every frame.
+            let codec = if first { self.opener.codec() } else { None };
             if first {
                 first = false;
                 tracing::info!(
@@ -118,7 +122,16 @@ impl Streamer {
                 }
             }
 
-            if !sh.window_active() {
+            // The sun moves slowly: its altitude is worked out once a second, not per frame.
+            let window_open = match window {
+                Some((at, open)) if at.elapsed() < WINDOW_CHECK_EVERY => open,
+                _ => {
+                    let open = sh.window_active();
+                    window = Some((Instant::now(), open));
+                    open
+                }
+            };
+            if !window_open {
                 if let Some((mut eng, _)) = engine.take() {
                     // The window closed: what was being tracked still counts.
                     self.submit(eng.finish());

@@ -3,7 +3,7 @@
 //! record, and the changes forwarded to the owning worker (`PUT .../label`, `DELETE`), with
 //! the cache updated once the worker has said yes.
 
-use super::{url_pairs, ApiError, AppState};
+use super::{ApiError, AppState};
 use crate::cache::{Entry, LabelFilter, Query};
 use crate::state::{App, Camera};
 use crate::worker::segment;
@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
+use meteor_service::url_pairs;
 use reqwest::Method;
 use serde_json::{json, Value};
 

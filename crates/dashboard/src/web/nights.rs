@@ -2,12 +2,13 @@
 //! first, with counts per camera) and `GET /api/chart?night=YYYY-MM-DD` (detections per hour
 //! and per camera from local noon to noon; the page draws it as inline SVG).
 
-use super::{url_pairs, ApiError, AppState};
+use super::{ApiError, AppState};
 use crate::cache::LabelFilter;
 use crate::state::iso;
 use axum::extract::{RawQuery, State};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
+use meteor_service::url_pairs;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
