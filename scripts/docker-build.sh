@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the meteor watch image (one image for every service: camera-worker, dashboard,
-# meteor-sim) and prints its size.
+# meteor-sim, and the health check meteor-check) and prints its size.
 #
 #   scripts/docker-build.sh [--image NAME] [--from-source | --host]
 #
@@ -36,7 +36,7 @@ if [ -z "$MODE" ]; then
   if command -v cargo >/dev/null 2>&1; then MODE=host; else MODE=source; fi
 fi
 
-BINS=(camera-worker dashboard meteor-sim)
+BINS=(camera-worker dashboard meteor-sim meteor-check)
 if [ "$MODE" = source ]; then
   command -v git >/dev/null 2>&1 || die "--from-source needs git (the context is the tracked files)"
   echo "docker-build.sh: docker build -f docker/Dockerfile (multi-stage, pulls rust:bookworm)"
