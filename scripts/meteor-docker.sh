@@ -9,7 +9,9 @@
 #   meteor-docker.sh status                           containers, CPU/memory, detections per camera
 #   meteor-docker.sh logs [service]                   follow the logs (all services, or one)
 #   meteor-docker.sh health                           each container's health check; 1 if one fails
-#   meteor-docker.sh clean [--days N] [--yes]         delete detection files older than N days
+#   meteor-docker.sh check [meteor-check options]     the whole installation (docs/monitoring.md):
+#                                                     services, streams, store, disk; exit 0/1/2/3
+#   meteor-docker.sh clean [--days N] [--yes]         remove clips/images of events older than N days (records stay)
 #   meteor-docker.sh cleanup                          this project's stopped containers, dangling images
 #   meteor-docker.sh demo [--cameras N] [--port P]    simulated cameras under compose (demo-docker/)
 #
@@ -134,39 +136,62 @@ cmd_health() {
   say "all healthy"
 }
 
+# meteor-check in a one-off container of the dashboard service (the project's image, on the
+# compose network where the services answer by name) with the detections folder at /output.
+# Its exit status (0 OK, 1 WARN, 2 CRIT, 3 could not run) is this command's.
+cmd_check() {
+  # Without Docker or a compose file the check cannot run: Nagios UNKNOWN (3), not 1.
+  (need_compose_file) || exit 3
+  need_compose_file
+  local det="$DIR/detections"
+  [ -d "$det" ] || { echo "UNKNOWN meteor-check: no $det (start the services first)"; exit 3; }
+  # Compose chatters on stderr ("Creating ..."; v1 also prints the exit status), which would
+  # make cron mail every run: it is shown only when the check could not run.
+  local rc=0 err
+  err=$(mktemp)
+  compose run --rm --no-deps -T --name "meteor-check-$$" -v "$det:/output" dashboard \
+    meteor-check --dashboard http://dashboard:8080 --output /output "$@" 2>"$err" || rc=$?
+  case "$rc" in 0|1|2) ;; *) cat "$err" >&2 ;; esac
+  rm -f "$err"
+  exit "$rc"
+}
+
+# Retention by hand: `camera-worker prune` in a one-off container of the image, on the
+# detections folder. Only events' clips and images go (oldest first, events labelled meteor
+# kept); records, labels, settings and masks stay. A dry run is shown first.
 cmd_clean() {
-  local days=30 yes=0
+  local days=30 yes=0 keep=true
   while [ $# -gt 0 ]; do
     case "$1" in
       --days) days=${2:?--days needs a number}; shift 2 ;;
       --yes|-y) yes=1; shift ;;
-      *) die "clean: unknown option $1 (clean [--days N] [--yes])" ;;
+      --include-meteors) keep=false; shift ;;
+      *) die "clean: unknown option $1 (clean [--days N] [--include-meteors] [--yes])" ;;
     esac
   done
-  [[ "$days" =~ ^[0-9]+$ ]] || die "clean: --days must be a whole number of days, not $days"
+  [[ "$days" =~ ^[0-9]+$ ]] && [ "$days" -gt 0 ] \
+    || die "clean: --days must be a whole number of days above 0, not $days"
+  need_compose_file
   local det="$DIR/detections"
   [ -d "$det" ] || { say "no $det: nothing to clean"; return 0; }
-  # Detection files only: clips, composites, frames. The records (detections.jsonl,
-  # annotations.jsonl) and settings.json stay, so the history and the settings survive.
-  local list
-  list=$(mktemp)
-  trap 'rm -f "$list"' RETURN
-  find "$det" -mindepth 2 -type f -mtime "+$((days > 0 ? days - 1 : 0))" \
-    \( -name '*.mp4' -o -name '*.mkv' -o -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' \) \
-    -print0 >"$list"
-  local count
-  count=$(tr -cd '\0' <"$list" | wc -c)
-  if [ "$count" = 0 ]; then say "no detection files older than $days day(s) in $det"; return 0; fi
-  local size
-  size=$(xargs -0 du -ch <"$list" | tail -n1 | cut -f1)
-  say "$count detection file(s) older than $days day(s) in $det, $size in all"
+  # Compose's own chatter on stderr is shown only when the pass fails.
+  prune() {
+    local err rc=0
+    err=$(mktemp)
+    compose run --rm --no-deps -T --name "meteor-prune-$$" -v "$det:/output" dashboard \
+      camera-worker prune --output /output --max-age-days "$days" --keep-meteors "$keep" "$@" \
+      2>"$err" || rc=$?
+    [ "$rc" = 0 ] || cat "$err" >&2
+    rm -f "$err"
+    return "$rc"
+  }
+  prune --dry-run || die "clean: the prune pass failed (above); is the image built (meteor-docker.sh build)?"
   if [ "$yes" = 0 ]; then
     [ -t 0 ] || die "clean: not a terminal; add --yes to delete without asking"
     read -r -p "delete them? [y/N] " answer
     case "$answer" in y|Y|yes) ;; *) say "nothing deleted"; return 0 ;; esac
   fi
-  xargs -0 rm -f <"$list"
-  say "deleted $count file(s)"
+  prune
 }
 
 cmd_cleanup() {
@@ -209,6 +234,7 @@ case "$cmd" in
   status) cmd_status ;;
   logs) need_compose_file; compose logs -f --tail=200 "$@" ;;
   health) cmd_health ;;
+  check) cmd_check "$@" ;;
   clean) cmd_clean "$@" ;;
   cleanup) cmd_cleanup ;;
   demo) exec "$REPO/scripts/docker-demo.sh" "$@" ;;

@@ -8,10 +8,12 @@
 #  2. waits until every container is healthy; curls the dashboard's /detections until the
 #     simulated meteors appear, with their clips and composites on the host in ./detections,
 #     and each camera's /stats;
-#  3. stops one camera container: the dashboard reports it offline while the others keep
+#  3. `meteor-docker.sh check` (meteor-check in a container) says all is well, and
+#     `meteor-docker.sh clean` removes an old event's clip but keeps its record;
+#  4. stops one camera container: the dashboard reports it offline while the others keep
 #     detecting; starts it again: it recovers;
-#  4. `down`: ./detections keeps everything;
-#  5. 16 cameras: generate, `config` validates, all 17 services start and become healthy.
+#  5. `down`: ./detections keeps everything;
+#  6. 16 cameras: generate, `config` validates, all 17 services start and become healthy.
 #
 #   scripts/test-docker.sh [--keep] [--no-build]    (--keep: leave the folder for a look)
 set -euo pipefail
@@ -138,6 +140,33 @@ with_files() {
 }
 wait_for 600 "the dashboard's /detections lists meteors with clips and composites on the host" with_files
 log "  $(get "$DASH/detections?limit=1000" '"%d detection(s) from %s" % (d["total"], sorted({e["camera"] for e in d["detections"]}))')"
+
+STEP="meteor-docker.sh check"
+# The wrapper's commands run on the same compose project as the services.
+mdocker() { METEOR_DIR="$WORK" COMPOSE_PROJECT_NAME=meteor-e2e "$REPO/scripts/meteor-docker.sh" "$@"; }
+rc=0
+report=$(mdocker check --json) || rc=$?
+status=$(echo "$report" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], len([c for c in d["components"] if c["kind"]=="stream"]))' 2>/dev/null || true)
+[ "$rc" = 0 ] && [ "$status" = "ok $CAMS" ] \
+  || fail "meteor-check in a container: exit $rc, status/streams '$status' (want 'ok $CAMS'):
+$report"
+log "  meteor-docker.sh check: exit 0, $CAMS streams OK"
+
+STEP="meteor-docker.sh clean"
+# An event from 2020 with a clip, beside the fresh ones: clean --days 1 removes only its file.
+cam1=$(cd "$WORK/detections" && ls -d camera1_* | head -n1)
+old_id=20200101_000000_0000e2e0
+printf '{"id":"%s","camera":"%s","start_time":"2020-01-01T00:00:00.000Z","end_time":"2020-01-01T00:00:00.500Z","start_offset_s":0,"end_offset_s":0.5,"duration_s":0.5,"start_xy":[1,2],"end_xy":[30,40],"length_px":50,"speed_px_s":100,"peak_brightness":80,"peak_snr":20,"confidence":0.9,"sensitivity":"medium","frames":12,"width":960,"height":540,"clip":"meteor_%s.mp4"}\n' \
+  "$old_id" "$cam1" "$old_id" >>"$WORK/detections/$cam1/detections.jsonl"
+head -c 4096 /dev/urandom >"$WORK/detections/$cam1/meteor_$old_id.mp4"
+fresh=$(find "$WORK/detections" -name 'meteor_*.mp4' -not -name "*$old_id*" | wc -l)
+out=$(mdocker clean --days 1 --yes) || fail "clean failed: $out"
+echo "$out" | grep -q "$cam1: would remove the files of 1 event" || fail "clean's dry run did not list the old event: $out"
+[ ! -e "$WORK/detections/$cam1/meteor_$old_id.mp4" ] || fail "clean left the old clip"
+[ "$(find "$WORK/detections" -name 'meteor_*.mp4' | wc -l)" -ge "$fresh" ] || fail "clean removed fresh clips"
+grep -q "\"id\":\"$old_id\"" "$WORK/detections/$cam1/detections.jsonl" || fail "clean removed the record"
+grep -q "\"pruned\":true" "$WORK/detections/$cam1/annotations.jsonl" || fail "no pruned mark"
+log "  meteor-docker.sh clean: the 2020 event lost its clip, its record and the fresh clips stay"
 
 STEP="one camera down"
 online() { get "$DASH/api/cameras/camera$1" 'd["online"]'; }

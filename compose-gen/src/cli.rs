@@ -44,6 +44,13 @@ pub struct Cli {
     /// Write a video clip for each meteor (true or false).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub extract_clips: bool,
+    /// Retention: events older than this many days lose their clip and images (records stay).
+    #[arg(long)]
+    pub max_age_days: Option<f64>,
+    /// Retention: while the detections volume is fuller than this percent, the oldest events
+    /// lose their files.
+    #[arg(long)]
+    pub max_disk_percent: Option<f64>,
     /// Site latitude in degrees, north positive.
     #[arg(long, allow_hyphen_values = true)]
     pub latitude: Option<f64>,
@@ -122,6 +129,8 @@ pub struct Settings {
     pub buffer: f64,
     pub exclude_bottom: Option<f64>,
     pub extract_clips: bool,
+    pub max_age_days: Option<f64>,
+    pub max_disk_percent: Option<f64>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub timezone: Option<String>,
@@ -189,6 +198,14 @@ impl Cli {
         let exclude_bottom = self
             .exclude_bottom
             .map(|v| in_range("exclude-bottom", v, 0.0, 0.9))
+            .transpose()?;
+        let max_age_days = self
+            .max_age_days
+            .map(|v| in_range("max-age-days", v, 0.01, 36500.0))
+            .transpose()?;
+        let max_disk_percent = self
+            .max_disk_percent
+            .map(|v| in_range("max-disk-percent", v, 1.0, 99.0))
             .transpose()?;
         let latitude = self
             .latitude
@@ -304,6 +321,8 @@ impl Cli {
             buffer,
             exclude_bottom,
             extract_clips: self.extract_clips,
+            max_age_days,
+            max_disk_percent,
             latitude,
             longitude,
             timezone,

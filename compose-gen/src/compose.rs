@@ -239,6 +239,12 @@ fn camera_service(s: &Settings, plan: &Plan, cam: &CameraPlan) -> Service {
         env.push(format!("EXCLUDE_BOTTOM={b}"));
     }
     env.push(format!("EXTRACT_CLIPS={}", s.extract_clips));
+    if let Some(d) = s.max_age_days {
+        env.push(format!("MAX_AGE_DAYS={d}"));
+    }
+    if let Some(p) = s.max_disk_percent {
+        env.push(format!("MAX_DISK_PERCENT={p}"));
+    }
     site_env(s, &mut env);
     env.push(format!("ENABLE_TIME_WINDOW={}", s.enable_time_window));
     env.push("RTSP_TRANSPORT=tcp".to_string());

@@ -83,6 +83,12 @@ fn command_line(s: &Settings) -> Vec<String> {
         args.push(format!("--exclude-bottom {b}"));
     }
     args.push(format!("--extract-clips {}", s.extract_clips));
+    if let Some(d) = s.max_age_days {
+        args.push(format!("--max-age-days {d}"));
+    }
+    if let Some(p) = s.max_disk_percent {
+        args.push(format!("--max-disk-percent {p}"));
+    }
     if let (Some(lat), Some(lon)) = (s.latitude, s.longitude) {
         args.push(format!("--latitude {lat} --longitude {lon}"));
     }

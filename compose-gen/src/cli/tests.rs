@@ -126,6 +126,14 @@ fn bad_values_name_the_option() {
         ),
         (&["--base-port", "0"], "--base-port: must be 1 to 65535"),
         (
+            &["--max-age-days", "0"],
+            "--max-age-days: must be between 0.01 and 36500",
+        ),
+        (
+            &["--max-disk-percent", "100"],
+            "--max-disk-percent: must be between 1 and 99",
+        ),
+        (
             &["--image", "my image"],
             "--image: \"my image\" is not an image reference",
         ),

@@ -182,3 +182,16 @@ fn the_same_input_gives_the_same_bytes() {
     assert!(order.windows(2).all(|w| w[0] < w[1]));
     assert!(a.find("\n  dashboard:\n").unwrap() > order[15]);
 }
+
+#[test]
+fn retention_reaches_every_worker_only_when_asked() {
+    let on = settings(&["--max-age-days", "60", "--max-disk-percent", "85"]);
+    let text = render(&on, &plan(2), &[]).unwrap();
+    assert_eq!(text.matches("MAX_AGE_DAYS=60").count(), 2, "{text}");
+    assert_eq!(text.matches("MAX_DISK_PERCENT=85").count(), 2, "{text}");
+    let off = render(&settings(&[]), &plan(2), &[]).unwrap();
+    assert!(
+        !off.contains("MAX_AGE_DAYS") && !off.contains("MAX_DISK_PERCENT"),
+        "{off}"
+    );
+}

@@ -3,15 +3,15 @@
 //!
 //! Both files are append-only (whole lines, synced), so a crash never loses a label or
 //! resurrects a deleted event: a deletion is a tombstone line, and a record whose id has a
-//! tombstone stays hidden even though its line remains in `detections.jsonl`.
+//! tombstone stays hidden even though its line remains in `detections.jsonl`. Retention
+//! removes an event's files but keeps its record, marked `pruned`. Lines appended by another
+//! process (`camera-worker prune`) are picked up by [`Catalog::refresh`].
 
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use meteor_core::Detection;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const ANNOTATIONS: &str = "annotations.jsonl";
@@ -48,6 +48,21 @@ struct Annotation {
     /// Present (true) on a tombstone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     deleted: bool,
+    /// Present (true) when retention removed the event's files; the record stays.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pruned: bool,
+}
+
+impl Annotation {
+    fn new(id: &str) -> Annotation {
+        Annotation {
+            id: id.to_string(),
+            at: Utc::now(),
+            label: None,
+            deleted: false,
+            pruned: false,
+        }
+    }
 }
 
 /// A record as the API shows it.
@@ -56,6 +71,9 @@ pub struct Labelled {
     #[serde(flatten)]
     pub detection: Detection,
     pub label: Option<Label>,
+    /// Retention removed the event's files (the file fields are then absent).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pruned: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +90,9 @@ pub struct Catalog {
     records: Vec<Detection>,
     labels: HashMap<String, Label>,
     deleted: HashSet<String>,
+    pruned: HashSet<String>,
+    /// Bytes of `annotations.jsonl` applied so far.
+    annotations_read: u64,
 }
 
 /// Filters and paging of a listing.
@@ -94,16 +115,52 @@ impl Catalog {
             records,
             labels: HashMap::new(),
             deleted: HashSet::new(),
+            pruned: HashSet::new(),
+            annotations_read: 0,
         };
-        for a in read_lines::<Annotation>(&dir.join(ANNOTATIONS)) {
-            c.apply(&a);
-        }
+        c.refresh();
         c
+    }
+
+    /// Applies annotation lines appended since the last call (by this process or another).
+    pub fn refresh(&mut self) {
+        let path = self.dir.join(ANNOTATIONS);
+        let Ok(len) = std::fs::metadata(&path).map(|m| m.len()) else {
+            return;
+        };
+        if len < self.annotations_read {
+            // Replaced or cut by hand: read it again from the start.
+            self.annotations_read = 0;
+            self.labels.clear();
+            self.deleted.clear();
+            self.pruned.clear();
+        }
+        if len == self.annotations_read {
+            return;
+        }
+        let bytes = match read_from(&path, self.annotations_read) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "cannot read");
+                return;
+            }
+        };
+        // Only whole lines: a line being appended right now is read next time.
+        let Some(end) = bytes.iter().rposition(|&b| b == b'\n') else {
+            return;
+        };
+        let text = String::from_utf8_lossy(&bytes[..=end]);
+        for (a, _) in parse_lines::<Annotation>(&text, &path) {
+            self.apply(&a);
+        }
+        self.annotations_read += end as u64 + 1;
     }
 
     fn apply(&mut self, a: &Annotation) {
         if a.deleted {
             self.deleted.insert(a.id.clone());
+        } else if a.pruned {
+            self.pruned.insert(a.id.clone());
         } else if let Some(l) = a.label {
             self.labels.insert(a.id.clone(), l);
         } else {
@@ -125,10 +182,70 @@ impl Catalog {
     }
 
     fn view(&self, d: &Detection) -> Labelled {
-        Labelled {
-            detection: d.clone(),
-            label: self.labels.get(&d.id).copied(),
+        let pruned = self.pruned.contains(&d.id);
+        let mut detection = d.clone();
+        if pruned {
+            detection.clip = None;
+            detection.composite = None;
+            detection.composite_original = None;
         }
+        Labelled {
+            detection,
+            label: self.labels.get(&d.id).copied(),
+            pruned,
+        }
+    }
+
+    /// Records whose files retention may remove, oldest first: visible, not pruned yet, with
+    /// at least one file, and not labelled meteor when `keep_meteors`.
+    pub fn prunable(&self, keep_meteors: bool) -> Vec<Detection> {
+        let mut v: Vec<Detection> = self
+            .visible()
+            .filter(|d| !self.pruned.contains(&d.id))
+            .filter(|d| d.clip.is_some() || d.composite.is_some() || d.composite_original.is_some())
+            .filter(|d| !(keep_meteors && self.labels.get(&d.id) == Some(&Label::Meteor)))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.start_time.cmp(&b.start_time).then(a.id.cmp(&b.id)));
+        v
+    }
+
+    /// Removes the event's files for good and marks its record `pruned`; returns the bytes
+    /// freed.
+    pub fn prune(&mut self, id: &str) -> Result<u64, CatalogError> {
+        let d = self
+            .records
+            .iter()
+            .find(|d| d.id == id)
+            .cloned()
+            .ok_or_else(|| CatalogError::NotFound(id.to_string()))?;
+        let a = Annotation {
+            pruned: true,
+            ..Annotation::new(id)
+        };
+        // The mark first: a crash half-way leaves a pruned record, not a broken one.
+        self.append(&a)?;
+        self.apply(&a);
+        Ok(self.remove_files(&d))
+    }
+
+    fn remove_files(&self, d: &Detection) -> u64 {
+        let mut freed = 0;
+        for name in [&d.clip, &d.composite, &d.composite_original]
+            .into_iter()
+            .flatten()
+        {
+            let path = self.dir.join(name);
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            match std::fs::remove_file(&path) {
+                Ok(()) => freed += size,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), error = %e, "could not remove an event's file")
+                }
+            }
+        }
+        freed
     }
 
     pub fn total(&self) -> usize {
@@ -173,10 +290,8 @@ impl Catalog {
             return Err(CatalogError::NotFound(id.to_string()));
         }
         let a = Annotation {
-            id: id.to_string(),
-            at: Utc::now(),
             label,
-            deleted: false,
+            ..Annotation::new(id)
         };
         self.append(&a)?;
         self.apply(&a);
@@ -190,58 +305,44 @@ impl Catalog {
             .ok_or_else(|| CatalogError::NotFound(id.to_string()))?
             .detection;
         let a = Annotation {
-            id: id.to_string(),
-            at: Utc::now(),
-            label: None,
             deleted: true,
+            ..Annotation::new(id)
         };
         // The tombstone first: if removing files fails half-way, the event stays gone.
         self.append(&a)?;
         self.apply(&a);
-        for name in [&d.clip, &d.composite, &d.composite_original]
-            .into_iter()
-            .flatten()
-        {
-            let path = self.dir.join(name);
-            if let Err(e) = std::fs::remove_file(&path) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(file = %path.display(), error = %e, "could not remove a deleted event's file");
-                }
-            }
-        }
+        self.remove_files(&d);
         tracing::info!(id, "detection deleted");
         Ok(())
     }
 
     fn append(&self, a: &Annotation) -> Result<(), CatalogError> {
         let path = self.dir.join(ANNOTATIONS);
-        let io = |e| CatalogError::Io(path.clone(), e);
-        let mut line = serde_json::to_vec(a).map_err(|e| io(std::io::Error::other(e)))?;
-        line.push(b'\n');
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io)?;
-        f.write_all(&line).map_err(io)?;
-        f.sync_data().map_err(io)
+        crate::store::append_line(&path, a).map_err(|e| CatalogError::Io(path.clone(), e))
     }
 }
 
 fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Vec<T> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_lines(&text, path)
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => {
             tracing::warn!(file = %path.display(), error = %e, "cannot read");
-            return Vec::new();
+            Vec::new()
         }
-    };
+    }
+}
+
+/// The lines of `text` that parse, with their line numbers; the others are logged.
+fn parse_lines<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Vec<(T, usize)> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .filter_map(|(i, l)| match serde_json::from_str(l) {
-            Ok(v) => Some(v),
+            Ok(v) => Some((v, i + 1)),
             Err(e) => {
                 tracing::warn!(file = %path.display(), line = i + 1, error = %e, "skipping a line that does not parse");
                 None
@@ -250,5 +351,14 @@ fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Vec<T> {
         .collect()
 }
 
+fn read_from(path: &Path, offset: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -164,6 +164,17 @@ impl Engine {
         }
     }
 
+    /// Tracks in progress seen in at least `min_points` frames (a meteor may be among them).
+    pub fn tracking(&self, min_points: usize) -> usize {
+        self.state.as_ref().map_or(0, |s| {
+            s.tracker
+                .active()
+                .iter()
+                .filter(|t| t.points.len() >= min_points)
+                .count()
+        })
+    }
+
     pub fn frames(&self) -> u64 {
         self.frames
     }

@@ -112,6 +112,7 @@ pub fn process_file(
             clip_after_s: p.clip_after_s as f64,
             post_roll_timeout: Duration::from_secs(30),
             queue: 1,
+            durability: Default::default(),
         },
     );
     let mut engine: Option<Engine> = None;

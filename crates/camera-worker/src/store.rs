@@ -53,6 +53,20 @@ impl From<(String, std::io::Error)> for crate::clip::ClipError {
     }
 }
 
+/// Appends `value` as one JSON line and syncs it. A write the disk cut short (full disk) is
+/// undone, so the file never holds a torn line that a later retry would glue onto.
+pub fn append_line<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    let mut f = OpenOptions::new().create(true).append(true).open(path)?;
+    let before = f.metadata()?.len();
+    let result = f.write_all(&line).and_then(|()| f.sync_data());
+    if result.is_err() {
+        let _ = f.set_len(before).and_then(|()| f.sync_data());
+    }
+    result
+}
+
 fn sync_dir(path: &Path) -> std::io::Result<()> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
@@ -141,14 +155,7 @@ impl Store {
 
     /// Appends one record as a single whole line and syncs it to disk.
     pub fn append(&self, d: &Detection) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(d).map_err(std::io::Error::other)?;
-        line.push(b'\n');
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.jsonl_path())?;
-        f.write_all(&line)?;
-        f.sync_data()
+        append_line(&self.jsonl_path(), d)
     }
 
     /// Every record, in file order. Lines that do not parse are reported with their number.

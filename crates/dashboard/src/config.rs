@@ -18,6 +18,8 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub serve: ServeArgs,
+    #[command(flatten)]
+    pub log: meteor_service::LogArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +77,9 @@ pub struct ServeArgs {
     /// made elsewhere); new ones are read incrementally at every poll.
     #[arg(long, env = "RESYNC_INTERVAL", default_value = "300", value_parser = parse_duration)]
     pub resync_interval: Duration,
+    /// How often the dashboard checks itself (workers answering, clock) and logs problems.
+    #[arg(long, env = "SELF_CHECK_INTERVAL", default_value = "300", value_parser = parse_duration)]
+    pub self_check_interval: Duration,
     /// How often the page refreshes each visible camera's preview image.
     #[arg(long, env = "PREVIEW_INTERVAL", default_value = "2", value_parser = parse_duration)]
     pub preview_interval: Duration,
@@ -108,6 +113,7 @@ pub struct Config {
     pub request_timeout: Duration,
     pub resync_interval: Duration,
     pub preview_interval: Duration,
+    pub self_check_interval: Duration,
 }
 
 impl Config {
@@ -141,6 +147,7 @@ impl Config {
             ("REQUEST_TIMEOUT", a.request_timeout),
             ("RESYNC_INTERVAL", a.resync_interval),
             ("PREVIEW_INTERVAL", a.preview_interval),
+            ("SELF_CHECK_INTERVAL", a.self_check_interval),
         ] {
             if d < Duration::from_millis(100) {
                 return Err(ConfigError(format!("{name}: at least 100ms, got {d:?}")));
@@ -157,6 +164,7 @@ impl Config {
             request_timeout: a.request_timeout,
             resync_interval: a.resync_interval,
             preview_interval: a.preview_interval,
+            self_check_interval: a.self_check_interval,
         })
     }
 }

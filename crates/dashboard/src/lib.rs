@@ -7,6 +7,7 @@ pub mod cache;
 pub mod config;
 pub mod night;
 pub mod poller;
+pub mod selfcheck;
 pub mod state;
 pub mod web;
 pub mod worker;
@@ -32,5 +33,6 @@ pub enum Error {
 pub async fn serve(config: Config) -> Result<(), Error> {
     let app = App::new(config);
     poller::spawn(&app);
+    selfcheck::spawn(&app);
     web::serve(app).await
 }

@@ -151,6 +151,7 @@ pub struct App {
     pub nights: Nights,
     pub started: Instant,
     pub started_at: DateTime<Utc>,
+    pub selfcheck: crate::selfcheck::SelfCheck,
 }
 
 impl App {
@@ -175,6 +176,7 @@ impl App {
             nights,
             started: Instant::now(),
             started_at: Utc::now(),
+            selfcheck: Default::default(),
         })
     }
 

@@ -2,9 +2,11 @@
 //! `detections.jsonl`, the detection settings with their named presets, the ground-truth
 //! format the simulator writes and the quality scorer reads, the clock that time-dependent
 //! logic takes (simulated in tests), the night window (sun altitude, twilight limit, the
-//! local-time night and its dark span), and URL masking for logs, the API and pages.
+//! local-time night and its dark span), URL masking for logs, the API and pages, and the
+//! self-check results services report in their logs, /healthz and /metrics.
 
 pub mod clock;
+pub mod health;
 pub mod record;
 pub mod settings;
 pub mod sun;

@@ -46,6 +46,10 @@ pub struct Detection {
     pub composite: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub composite_original: Option<String>,
+    /// Why some of the event's files are missing although it was recorded: the disk was
+    /// full (below `MIN_FREE_MB`) or a write kept failing. Absent when every file was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files_error: Option<String>,
     /// Track points `[offset_s, x, y]` in full-resolution pixels, for drawing and review.
     #[serde(default)]
     pub track: Vec<[f64; 3]>,

@@ -1,21 +1,15 @@
 //! What every meteor watch service process (camera-worker, dashboard) does the same way:
-//! log set-up, graceful shutdown on SIGTERM or Ctrl-C, the `healthcheck` subcommand that a
-//! container health check runs (slim images have no curl), the exit codes, and reading a
-//! request's query string.
+//! log set-up (stderr, or a size-rotated file: [`logging`]), graceful shutdown on SIGTERM or
+//! Ctrl-C (bounded, so an endless live view cannot hold it), the `healthcheck` subcommand
+//! that a container health check runs (slim images have no curl), the exit codes, and
+//! reading a request's query string.
 
 use std::fmt::Display;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
-pub fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-}
+pub mod logging;
+pub use logging::{init_logging, init_logging_with, LogArgs, LogError, LogGuard};
 
 /// Resolves on SIGTERM (what `docker stop` and systemd send) or Ctrl-C.
 pub async fn shutdown_signal() {
@@ -36,6 +30,32 @@ pub async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// A graceful HTTP stop that endless answers (live views) cannot hold up. Returns the future
+/// for axum's `with_graceful_shutdown` (it resolves on SIGTERM or Ctrl-C, after calling
+/// `on_signal`) and one that resolves `grace` after the signal: serve until either.
+pub fn graceful_stop(
+    grace: Duration,
+    on_signal: impl FnOnce() + Send + 'static,
+) -> (
+    impl std::future::Future<Output = ()> + Send + 'static,
+    impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+    let notify = stopping.clone();
+    let signal = async move {
+        shutdown_signal().await;
+        on_signal();
+        // Stores a permit when nobody waits yet, so the deadline cannot miss it.
+        notify.notify_one();
+    };
+    let deadline = async move {
+        stopping.notified().await;
+        tokio::time::sleep(grace).await;
+        tracing::info!("closed the remaining HTTP connections (live views)");
+    };
+    (signal, deadline)
 }
 
 /// GETs `url` (default `http://127.0.0.1:<port>/healthz`) and prints one line: `OK <url>:

@@ -132,9 +132,9 @@ fn grow(p: &Planes) -> Option<Vec<bool>> {
     };
     let mut sky = vec![false; w * h];
     let mut queue = VecDeque::new();
-    for i in 0..seed_rows * w {
+    for (i, seed) in sky.iter_mut().enumerate().take(seed_rows * w) {
         if sky_like(i) && p.luma[i] >= 0.8 * reference {
-            sky[i] = true;
+            *seed = true;
             queue.push_back(i);
         }
     }

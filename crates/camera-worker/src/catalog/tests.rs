@@ -1,6 +1,8 @@
 use super::*;
+use std::fs::OpenOptions;
+use std::io::Write;
 
-fn record(id: &str, minute: u32) -> Detection {
+pub(crate) fn record(id: &str, minute: u32) -> Detection {
     let t: DateTime<Utc> = format!("2026-11-23T02:{minute:02}:00Z").parse().unwrap();
     Detection {
         id: id.into(),
@@ -26,11 +28,12 @@ fn record(id: &str, minute: u32) -> Detection {
         clip_start_offset_s: Some(0.0),
         composite: Some(format!("meteor_{id}_composite.jpg")),
         composite_original: None,
+        files_error: None,
         track: vec![],
     }
 }
 
-fn store_with(ids: &[(&str, u32)]) -> (tempfile::TempDir, Store) {
+pub(crate) fn store_with(ids: &[(&str, u32)]) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     for (id, m) in ids {

@@ -289,7 +289,7 @@ impl Detector {
             (self.p.background_s as f64 * self.fps).max(2.0)
         };
         // Every other frame, at twice the rate: same time constant, half the cost.
-        if self.frames % 2 == 0 || warming {
+        if self.frames.is_multiple_of(2) || warming {
             let alpha = (if warming { 1.0 } else { 2.0 } / frames_const).min(1.0);
             imgproc::accumulate_weighted(&self.small, &mut self.bg32, alpha, &core::no_array())?;
             self.bg32.convert_to(&mut self.bg8, CV_8U, 1.0, 0.0)?;
@@ -299,7 +299,7 @@ impl Detector {
             let beta = if warming { 0.2 } else { beta };
             imgproc::accumulate_weighted(&self.absd, &mut self.dev32, beta, &core::no_array())?;
         }
-        if warming || self.frames % THRESHOLD_EVERY == 0 {
+        if warming || self.frames.is_multiple_of(THRESHOLD_EVERY) {
             self.refresh_threshold()?;
         }
         Ok(())

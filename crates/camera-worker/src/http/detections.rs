@@ -67,11 +67,12 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<impl IntoResponse, ApiError> {
     let q = parse_query(raw.as_deref())?;
-    let (total, page) = sh
-        .catalog
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .list(&q);
+    let (total, page) = {
+        let mut c = sh.catalog.lock().unwrap_or_else(|p| p.into_inner());
+        // Picks up labels and retention marks another process (`prune`) appended.
+        c.refresh();
+        c.list(&q)
+    };
     Ok(Json(json!({
         "total": total,
         "offset": q.offset,

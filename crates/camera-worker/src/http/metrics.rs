@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
 
 pub async fn metrics(State(sh): State<AppState>) -> impl IntoResponse {
     let s = sh.status.snapshot();
@@ -81,6 +82,88 @@ pub async fn metrics(State(sh): State<AppState>) -> impl IntoResponse {
         "Seconds since the worker started.",
         sh.started.elapsed().as_secs_f64(),
     );
+    let w = sh.writer.stats();
+    for (name, kind, help, v) in [
+        (
+            "meteor_write_retries_total",
+            "counter",
+            "File writes tried again after an I/O error.",
+            w.retries.load(Relaxed),
+        ),
+        (
+            "meteor_write_errors_total",
+            "counter",
+            "File writes given up after their retries.",
+            w.errors.load(Relaxed),
+        ),
+        (
+            "meteor_event_files_skipped_total",
+            "counter",
+            "Event files not written (disk full or failing writes); their records are kept.",
+            w.files_skipped.load(Relaxed),
+        ),
+        (
+            "meteor_events_dropped_total",
+            "counter",
+            "Events dropped because the writer queue was full.",
+            w.dropped.load(Relaxed),
+        ),
+        (
+            "meteor_records_pending",
+            "gauge",
+            "Records held in memory until the disk takes them.",
+            w.records_pending.load(Relaxed) as u64,
+        ),
+        (
+            "meteor_retention_pruned_total",
+            "counter",
+            "Events whose files retention removed.",
+            sh.upkeep.pruned_total.load(Relaxed),
+        ),
+        (
+            "meteor_retention_freed_bytes_total",
+            "counter",
+            "Bytes retention freed.",
+            sh.upkeep.freed_bytes_total.load(Relaxed),
+        ),
+        (
+            "meteor_clock_jumps_total",
+            "counter",
+            "Wall-clock jumps noticed by the self-check.",
+            sh.upkeep.clock_jumps_total.load(Relaxed),
+        ),
+    ] {
+        metric(&mut out, name, kind, help, v as f64);
+    }
+    if let Ok(u) = crate::disk::usage(&sh.output) {
+        metric(
+            &mut out,
+            "meteor_disk_used_ratio",
+            "gauge",
+            "Used share of the output volume (0..1).",
+            u.used_ratio,
+        );
+        metric(
+            &mut out,
+            "meteor_disk_available_bytes",
+            "gauge",
+            "Free bytes on the output volume.",
+            u.available_bytes as f64,
+        );
+    }
+    let name = "meteor_health_status";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Self-check per component: 0 ok, 1 warn, 2 crit.\n# TYPE {name} gauge"
+    );
+    for c in crate::live::upkeep::evaluate(&sh, &sh.upkeep_args) {
+        let _ = writeln!(
+            out,
+            "{name}{{camera=\"{cam}\",component=\"{}\"}} {}",
+            escape(&c.name),
+            c.status.gauge()
+        );
+    }
     let h = &s.frame_time;
     let name = "meteor_frame_processing_seconds";
     let _ = writeln!(

@@ -52,15 +52,27 @@ pub fn router(shared: AppState) -> Router {
         .with_state(shared)
 }
 
-/// Serves until SIGTERM or Ctrl-C.
+/// How long answers in flight get after SIGTERM.
+const HTTP_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Serves until SIGTERM or Ctrl-C (which also tells the streamer to stop).
 pub async fn serve(shared: AppState, addr: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("WEB_PORT: cannot listen on {addr}: {e}"))?;
     tracing::info!(addr, "HTTP API listening");
-    axum::serve(listener, router(shared))
-        .with_graceful_shutdown(meteor_service::shutdown_signal())
-        .await?;
+    let stop_streamer = shared.clone();
+    let (signal, deadline) = meteor_service::graceful_stop(HTTP_GRACE, move || {
+        // The streamer starts finishing its event while HTTP winds down.
+        stop_streamer
+            .shutdown
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let server = axum::serve(listener, router(shared)).with_graceful_shutdown(signal);
+    tokio::select! {
+        served = server => served?,
+        _ = deadline => {}
+    }
     Ok(())
 }
 

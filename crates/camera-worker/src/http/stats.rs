@@ -1,4 +1,5 @@
-//! `GET /stats` (everything a dashboard shows about this camera) and `GET /healthz`.
+//! `GET /stats` (everything a dashboard shows about this camera) and `GET /healthz` (the
+//! self-checks of `live::upkeep`).
 
 use super::AppState;
 use crate::live::status::DetectionState;
@@ -43,6 +44,7 @@ pub async fn stats(State(sh): State<AppState>) -> Json<Value> {
         "codec": s.codec,
         "source_fps": s.source_fps.map(round2),
         "processing_fps": round2(s.processing_fps),
+        "tracks": s.tracks,
         "frames": s.frames,
         "dropped_frames": s.dropped_frames,
         "reconnects": s.reconnects,
@@ -58,22 +60,12 @@ pub async fn stats(State(sh): State<AppState>) -> Json<Value> {
     }))
 }
 
+/// The self-checks evaluated now: `{"status": "ok"|"warn"|"crit", "camera", "checks": [...]}`.
+/// Always 200 while the worker answers; the status field carries the verdict.
 pub async fn healthz(State(sh): State<AppState>) -> Json<Value> {
-    let s = sh.status.snapshot();
-    let stream_ok = s.connected && s.last_frame.is_some_and(|t| t.elapsed().as_secs() < 30);
-    let stream_detail = match (&s.last_error, stream_ok) {
-        (_, true) => "frames arriving".to_string(),
-        (Some(e), false) => e.clone(),
-        (None, false) => "no frame yet".to_string(),
-    };
-    let queue = sh.writer.depth();
-    let checks = vec![
-        json!({"name": "stream", "status": if stream_ok {"ok"} else {"warn"}, "detail": stream_detail}),
-        json!({"name": "writer", "status": if queue < 16 {"ok"} else {"warn"}, "detail": format!("{queue} event(s) queued")}),
-    ];
-    let all_ok = checks.iter().all(|c| c["status"] == "ok");
+    let checks = crate::live::upkeep::evaluate(&sh, &sh.upkeep_args);
     Json(json!({
-        "status": if all_ok {"ok"} else {"warn"},
+        "status": meteor_core::health::overall(&checks),
         "camera": sh.camera,
         "checks": checks,
     }))

@@ -7,6 +7,7 @@ mod preview;
 pub mod settings;
 pub mod status;
 mod streamer;
+pub mod upkeep;
 
 pub use preview::Preview;
 
@@ -25,6 +26,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
+use upkeep::{Upkeep, UpkeepArgs};
 
 #[derive(Debug, Clone, Args)]
 pub struct RunCmd {
@@ -85,6 +87,8 @@ pub struct RunCmd {
     pub preview_fps: f64,
     #[arg(long, env = "PREVIEW_WIDTH", default_value_t = 640)]
     pub preview_width: u32,
+    #[command(flatten)]
+    pub upkeep: UpkeepArgs,
 }
 
 /// Everything the streamer, the writer and the HTTP handlers share.
@@ -109,6 +113,8 @@ pub struct Shared {
     pub mask_candidate: Mutex<Option<(Vec<u8>, f32)>>,
     pub settings_generation: AtomicU64,
     pub shutdown: AtomicBool,
+    pub upkeep: Upkeep,
+    pub upkeep_args: UpkeepArgs,
 }
 
 impl Shared {
@@ -183,6 +189,7 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
         .parse::<Transport>()
         .map_err(anyhow::Error::msg)?;
     let resolved = cmd.detection.resolve()?;
+    cmd.upkeep.validate().map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(&cmd.output)
         .with_context(|| format!("OUTPUT_DIR {}: cannot create", cmd.output.display()))?;
     let store = Store::open(&cmd.output)
@@ -248,6 +255,10 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
             clip_after_s: p.clip_after_s as f64,
             post_roll_timeout: Duration::from_secs_f64(p.clip_after_s as f64 + 5.0),
             queue: 32,
+            durability: crate::writer::Durability {
+                min_free_bytes: cmd.upkeep.min_free_mb << 20,
+                ..Default::default()
+            },
         },
         on_written,
     );
@@ -274,6 +285,8 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
         mask_candidate: Mutex::new(None),
         settings_generation: AtomicU64::new(0),
         shutdown: AtomicBool::new(false),
+        upkeep: Upkeep::default(),
+        upkeep_args: cmd.upkeep.clone(),
     }))
 }
 
@@ -316,6 +329,8 @@ pub fn run(cmd: &RunCmd) -> anyhow::Result<()> {
     let handle = std::thread::Builder::new()
         .name(format!("stream-{}", cmd.camera))
         .spawn(move || streamer.run())?;
+    let policy = cmd.upkeep.policy().map_err(anyhow::Error::msg)?;
+    let upkeep = upkeep::spawn(shared.clone(), cmd.upkeep.clone(), policy);
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -326,6 +341,7 @@ pub fn run(cmd: &RunCmd) -> anyhow::Result<()> {
     shared.shutdown.store(true, Ordering::Relaxed);
     tracing::info!(camera = %shared.camera, "stopping: finishing the event in progress");
     let _ = handle.join();
+    let _ = upkeep.join();
     shared.writer.flush(Duration::from_secs(20));
     served
 }

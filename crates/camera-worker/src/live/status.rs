@@ -35,6 +35,8 @@ pub struct Snapshot {
     pub last_error: Option<String>,
     pub state: Option<DetectionState>,
     pub processing_fps: f64,
+    /// Tracks in progress (seen in 3 frames or more) after the last frame.
+    pub tracks: usize,
     /// Time the detector took per frame.
     pub frame_time: Histogram,
 }
@@ -143,14 +145,15 @@ impl Status {
         });
     }
 
-    /// A frame went through the detector (taking `took`), or was skipped outside the
-    /// window (`None`).
-    pub fn processed(&self, took: Option<Duration>) {
+    /// A frame went through the detector (taking `took`, with `tracks` tracks in progress
+    /// after it), or was skipped outside the window (`None`).
+    pub fn processed(&self, took: Option<Duration>, tracks: usize) {
         let now = Instant::now();
         self.with(|i| {
             if let Some(d) = took {
                 i.snap.frame_time.observe(d.as_secs_f64());
             }
+            i.snap.tracks = tracks;
             i.processed += 1;
             if i.samples
                 .back()

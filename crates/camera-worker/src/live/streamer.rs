@@ -20,6 +20,11 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 const HEALTHY_AFTER: Duration = Duration::from_secs(10);
 const SUMMARY_EVERY: Duration = Duration::from_secs(3600);
 const WINDOW_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Tracks of this many frames hold a shutdown until they end (shorter ones are noise).
+const DRAIN_MIN_POINTS: usize = 3;
+/// The longest a shutdown waits for the event in progress and its post-roll, well inside
+/// compose's 30 s stop grace period (the writer then needs a few seconds more).
+const DRAIN_MAX: Duration = Duration::from_secs(12);
 
 pub struct Streamer {
     pub opener: Box<dyn Opener>,
@@ -75,9 +80,29 @@ impl Streamer {
         let mut engine: Option<(Engine, u64)> = None;
         let mut first = true;
         let mut window: Option<(Instant, bool)> = None;
+        // On shutdown: when the last event in progress ended, and the deadline.
+        let mut drain: Option<(Option<Instant>, Instant)> = None;
+        let post_roll = Duration::from_secs_f64(sh.settings().params.clip_after_s as f64 + 0.2);
         let end = loop {
             if sh.shutdown.load(Ordering::Relaxed) {
-                break End::Shutdown;
+                // Finish the event in progress: keep reading until no track is left and the
+                // post-roll of the last one is in the ring, or the deadline.
+                let now = Instant::now();
+                let (idle_since, deadline) = drain.get_or_insert_with(|| (None, now + DRAIN_MAX));
+                let busy = engine
+                    .as_ref()
+                    .is_some_and(|(e, _)| e.tracking(DRAIN_MIN_POINTS) > 0);
+                if busy {
+                    *idle_since = None;
+                } else if idle_since.is_none() {
+                    *idle_since = Some(now);
+                }
+                if busy && now + DRAIN_MAX == *deadline {
+                    tracing::info!(camera = %sh.camera, "stopping after the event in progress");
+                }
+                if now >= *deadline || idle_since.is_some_and(|t| now - t >= post_roll) {
+                    break End::Shutdown;
+                }
             }
             let frame = match stream.next(self.stream_timeout) {
                 Some(StreamEvent::Frame(f)) => f,
@@ -137,7 +162,7 @@ impl Streamer {
                     self.submit(eng.finish());
                 }
                 sh.status.set_state(DetectionState::OutOfWindow);
-                sh.status.processed(None);
+                sh.status.processed(None, 0);
                 continue;
             }
             let generation = sh.settings_generation.load(Ordering::Acquire);
@@ -157,7 +182,10 @@ impl Streamer {
                 Ok(events) => self.submit(events),
                 Err(e) => break End::Lost(format!("detection failed: {e:#}")),
             }
-            sh.status.processed(Some(t0.elapsed()));
+            let tracks = engine
+                .as_ref()
+                .map_or(0, |(e, _)| e.tracking(DRAIN_MIN_POINTS));
+            sh.status.processed(Some(t0.elapsed()), tracks);
             if Instant::now() >= *next_summary {
                 *next_summary += SUMMARY_EVERY;
                 sh.log_summary();

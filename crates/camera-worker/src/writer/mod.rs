@@ -2,15 +2,24 @@
 //! It waits until the pre-roll ring holds the post-roll, cuts the clip, decodes the event
 //! for the composites and appends the record last, so a record never names a missing file.
 //! Detection never waits for it: events reach it over a bounded queue.
+//!
+//! Durability: file writes are retried with backoff (`files`); a full disk skips an event's
+//! files but keeps its record; a record that cannot be appended waits in memory and is
+//! retried every few seconds, so writing resumes by itself when space returns. Counters for
+//! all of it are in [`WriterStats`] (the worker's /metrics).
+
+mod files;
+
+pub use files::{event_id, Durability};
 
 use crate::classify::Features;
 use crate::ring::SharedRing;
 use crate::store::Store;
-use crate::{clip, composite};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use meteor_core::Detection;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -46,7 +55,30 @@ pub struct WriterConfig {
     /// written (a small queue keeps the detector, and so the ring, close behind the writer);
     /// a camera never waits, so it gets room for a shower.
     pub queue: usize,
+    pub durability: Durability,
 }
+
+/// What the writer has done, for /metrics and the self-checks.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Records appended.
+    pub written: AtomicU64,
+    /// File writes attempted again after an I/O error.
+    pub retries: AtomicU64,
+    /// File writes given up after their retries.
+    pub errors: AtomicU64,
+    /// Event files not written (disk full or failed writes); their records are kept.
+    pub files_skipped: AtomicU64,
+    /// Events dropped because the queue was full.
+    pub dropped: AtomicU64,
+    /// Records waiting in memory for the disk to take them.
+    pub records_pending: AtomicUsize,
+}
+
+/// Records held in memory at most while the disk refuses them (about 1 KB each).
+const MAX_PENDING: usize = 10_000;
+/// How often records held in memory are offered to the disk again.
+const PENDING_RETRY: Duration = Duration::from_secs(5);
 
 enum Msg {
     Event(Box<Event>),
@@ -61,32 +93,63 @@ pub struct Writer {
     tx: Option<SyncSender<Msg>>,
     handle: Option<JoinHandle<Vec<Detection>>>,
     queued: Arc<AtomicUsize>,
+    capacity: usize,
+    stats: Arc<WriterStats>,
     live: Arc<Mutex<(bool, String)>>,
 }
 
 impl Writer {
+    /// A writer whose records [`Writer::finish`] returns (file mode).
     pub fn spawn(store: Store, ring: SharedRing, cfg: WriterConfig) -> Writer {
-        Writer::spawn_with(store, ring, cfg, Box::new(|_| {}))
+        Writer::start(store, ring, cfg, Box::new(|_| {}), true)
     }
 
+    /// A writer that hands each record to `on_written` and keeps none (a live worker runs
+    /// for months: its records live in the catalog, not twice in memory).
     pub fn spawn_with(
         store: Store,
         ring: SharedRing,
         cfg: WriterConfig,
         on_written: OnWritten,
     ) -> Writer {
-        let (tx, rx) = sync_channel(cfg.queue.max(1));
+        Writer::start(store, ring, cfg, on_written, false)
+    }
+
+    fn start(
+        store: Store,
+        ring: SharedRing,
+        cfg: WriterConfig,
+        on_written: OnWritten,
+        keep: bool,
+    ) -> Writer {
+        let capacity = cfg.queue.max(1);
+        let (tx, rx) = sync_channel(capacity);
         let queued = Arc::new(AtomicUsize::new(0));
+        let stats = Arc::new(WriterStats::default());
         let live = Arc::new(Mutex::new((cfg.clips, cfg.sensitivity.clone())));
-        let (q, c) = (queued.clone(), live.clone());
+        let ctx = Serve {
+            store,
+            ring,
+            cfg: cfg.clone(),
+            on_written,
+            queued: queued.clone(),
+            stats: stats.clone(),
+            live: live.clone(),
+            pending: VecDeque::new(),
+            written: Vec::new(),
+            keep,
+            count: 0,
+        };
         let handle = std::thread::Builder::new()
             .name(format!("writer-{}", cfg.camera))
-            .spawn(move || serve(rx, store, ring, cfg, on_written, q, c))
+            .spawn(move || ctx.run(rx))
             .expect("spawning the writer thread");
         Writer {
             tx: Some(tx),
             handle: Some(handle),
             queued,
+            capacity,
+            stats,
             live,
         }
     }
@@ -100,6 +163,15 @@ impl Writer {
     /// Events queued or being written.
     pub fn depth(&self) -> usize {
         self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Events the queue holds at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
     }
 
     /// Waits until every event queued so far is written, or `timeout` passes.
@@ -123,6 +195,7 @@ impl Writer {
                 true
             }
             Some(Err(_)) => {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
                 tracing::error!("event writer queue full (the disk cannot keep up); event dropped");
                 false
             }
@@ -138,7 +211,7 @@ impl Writer {
         }
     }
 
-    /// Writes what is queued and returns every record written.
+    /// Writes what is queued and returns every record written (none for [`Writer::spawn_with`]).
     pub fn finish(mut self) -> Vec<Detection> {
         self.tx.take();
         self.handle
@@ -148,164 +221,100 @@ impl Writer {
     }
 }
 
-fn serve(
-    rx: Receiver<Msg>,
+/// The writer thread's state.
+struct Serve {
     store: Store,
     ring: SharedRing,
     cfg: WriterConfig,
-    mut on_written: OnWritten,
+    on_written: OnWritten,
     queued: Arc<AtomicUsize>,
+    stats: Arc<WriterStats>,
     live: Arc<Mutex<(bool, String)>>,
-) -> Vec<Detection> {
-    let mut cfg = cfg;
-    let mut written = Vec::new();
-    for msg in rx {
-        let ev = match msg {
-            Msg::Event(ev) => ev,
-            Msg::Flush(done) => {
-                let _ = done.send(());
-                continue;
-            }
-        };
-        (cfg.clips, cfg.sensitivity) = live.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let result = write_event(&ev, &store, &ring, &cfg);
-        queued.fetch_sub(1, Ordering::Relaxed);
-        match result {
-            Ok(d) => {
-                on_written(&d);
-                tracing::info!(
-                    camera = %cfg.camera,
-                    n = written.len() + 1,
-                    id = %d.id,
-                    length_px = d.length_px.round(),
-                    duration_s = d.duration_s,
-                    confidence = d.confidence,
-                    file = d.clip.as_deref().or(d.composite.as_deref()).unwrap_or("-"),
-                    "meteor detected #{}", written.len() + 1
-                );
-                written.push(d);
-            }
-            Err(e) => {
-                tracing::error!(camera = %cfg.camera, error = %e, "could not record a meteor")
-            }
-        }
-    }
-    written
+    /// Records the disk refused, oldest first.
+    pending: VecDeque<Detection>,
+    /// Records written, when `keep`.
+    written: Vec<Detection>,
+    keep: bool,
+    /// Records written so far (the log's #n).
+    count: u64,
 }
 
-/// `YYYYMMDD_HHMMSS_<8 hex>`: sortable by time, unique per camera and event.
-pub fn event_id(camera: &str, start: DateTime<Utc>, start_ns: u64, xy: [f64; 2]) -> String {
-    // FNV-1a: stable across runs and builds (std's hasher is not).
-    let mut h: u64 = 0xcbf29ce484222325;
-    let key = format!("{camera}|{start_ns}|{:.1}|{:.1}", xy[0], xy[1]);
-    for b in key.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{}_{:08x}", start.format("%Y%m%d_%H%M%S"), (h >> 32) as u32)
-}
-
-fn write_event(
-    ev: &Event,
-    store: &Store,
-    ring: &SharedRing,
-    cfg: &WriterConfig,
-) -> anyhow::Result<Detection> {
-    let before = (cfg.clip_before_s * 1e9) as u64;
-    let after = (cfg.clip_after_s * 1e9) as u64;
-    // The last frame's PTS plus the post-roll; one more frame so the end is really there.
-    let until = ev.end_ns + after;
-    ring.wait_for(until + 40_000_000, cfg.post_roll_timeout);
-    let aus = ring.slice(ev.start_ns.saturating_sub(before), until);
-    let f = &ev.features;
-    let id = event_id(&cfg.camera, ev.start_time, ev.start_ns, f.start_xy);
-    let stem = format!("meteor_{id}");
-    let duration = chrono::Duration::nanoseconds((ev.end_ns - ev.start_ns) as i64);
-    let end_time = ev.start_time + duration;
-
-    let mut clip_name = None;
-    let mut clip_method = None;
-    let mut clip_start = None;
-    if cfg.clips {
-        let name = format!("{stem}.mp4");
-        match clip::write(&aus, &store.dir().join(&name)) {
-            Ok(method) => {
-                clip_start = Some(
-                    ev.start_offset_s - (ev.start_ns as f64 - clip::origin_ns(&aus) as f64) / 1e9,
-                );
-                clip_name = Some(name);
-                clip_method = Some(method.name().to_string());
-            }
-            Err(e) => {
-                tracing::error!(camera = %cfg.camera, id = %id, error = %e, "clip not written")
+impl Serve {
+    fn run(mut self, rx: Receiver<Msg>) -> Vec<Detection> {
+        loop {
+            let wait = if self.pending.is_empty() {
+                Duration::from_secs(3600)
+            } else {
+                PENDING_RETRY
+            };
+            match rx.recv_timeout(wait) {
+                Ok(Msg::Event(ev)) => {
+                    (self.cfg.clips, self.cfg.sensitivity) =
+                        self.live.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let d = files::write_event(
+                        &ev,
+                        &self.store,
+                        &self.ring,
+                        &self.cfg,
+                        &self.cfg.durability,
+                        &self.stats,
+                    );
+                    self.pending.push_back(d);
+                    self.append_pending();
+                    self.queued.fetch_sub(1, Ordering::Relaxed);
+                }
+                Ok(Msg::Flush(done)) => {
+                    self.append_pending();
+                    let _ = done.send(());
+                }
+                Err(RecvTimeoutError::Timeout) => self.append_pending(),
+                Err(RecvTimeoutError::Disconnected) => break,
             }
         }
+        self.append_pending();
+        for d in &self.pending {
+            // The last place the record can survive: the log keeps it whole.
+            let line = serde_json::to_string(d).unwrap_or_default();
+            tracing::error!(camera = %self.cfg.camera, id = %d.id, record = %line, "record could not be written before exit");
+        }
+        self.written
     }
 
-    let (mut comp, mut comp_orig) = (None, None);
-    match composite::stack(&aus, ev.start_ns, ev.end_ns) {
-        Ok(stacked) => {
-            let points: Vec<[f64; 2]> = std::iter::once(f.start_xy)
-                .chain(ev.track.iter().map(|p| [p[1], p[2]]))
-                .chain(std::iter::once(f.end_xy))
-                .collect();
-            let caption = format!(
-                "{}  {}  {:.2} s  conf {:.2}",
-                cfg.camera,
-                ev.start_time.to_rfc3339_opts(SecondsFormat::Millis, true),
-                f.duration_s,
-                ev.confidence
+    /// Appends held records in order until the disk refuses one.
+    fn append_pending(&mut self) {
+        while let Some(d) = self.pending.front() {
+            if let Err(e) = self.store.append(d) {
+                let held = self.pending.len();
+                tracing::error!(camera = %self.cfg.camera, id = %d.id, error = %e, held, "record not written; kept in memory and retried every 5 s");
+                while self.pending.len() > MAX_PENDING {
+                    if let Some(lost) = self.pending.pop_front() {
+                        let line = serde_json::to_string(&lost).unwrap_or_default();
+                        tracing::error!(camera = %self.cfg.camera, record = %line, "too many records held in memory; oldest given to the log");
+                    }
+                }
+                break;
+            }
+            let d = self.pending.pop_front().expect("front exists");
+            self.stats.written.fetch_add(1, Ordering::Relaxed);
+            (self.on_written)(&d);
+            self.count += 1;
+            let n = self.count;
+            tracing::info!(
+                camera = %self.cfg.camera,
+                n,
+                id = %d.id,
+                length_px = d.length_px.round(),
+                duration_s = d.duration_s,
+                confidence = d.confidence,
+                file = d.clip.as_deref().or(d.composite.as_deref()).unwrap_or("-"),
+                "meteor detected #{n}"
             );
-            let orig_name = format!("{stem}_composite_original.jpg");
-            let name = format!("{stem}_composite.jpg");
-            let marked = composite::annotate(&stacked, &points, &caption)?;
-            crate::store::write_bytes(&store.dir().join(&orig_name), &composite::jpeg(&stacked)?)?;
-            crate::store::write_bytes(&store.dir().join(&name), &composite::jpeg(&marked)?)?;
-            comp = Some(name);
-            comp_orig = Some(orig_name);
+            if self.keep {
+                self.written.push(d);
+            }
         }
-        Err(e) => {
-            tracing::error!(camera = %cfg.camera, id = %id, error = %e, "composite not written")
-        }
+        self.stats
+            .records_pending
+            .store(self.pending.len(), Ordering::Relaxed);
     }
-
-    let d = Detection {
-        id,
-        camera: cfg.camera.clone(),
-        start_time: ev.start_time,
-        end_time,
-        start_offset_s: round3(ev.start_offset_s),
-        end_offset_s: round3(ev.start_offset_s + duration.as_seconds_f64()),
-        duration_s: round3(f.duration_s),
-        start_xy: [f.start_xy[0].round(), f.start_xy[1].round()],
-        end_xy: [f.end_xy[0].round(), f.end_xy[1].round()],
-        length_px: round1(f.length_px),
-        speed_px_s: round1(f.speed_px_s),
-        peak_brightness: round1(f.peak_brightness),
-        peak_snr: round1(f.peak_snr),
-        confidence: ev.confidence,
-        sensitivity: cfg.sensitivity.clone(),
-        frames: f.frames,
-        width: ev.width,
-        height: ev.height,
-        clip: clip_name,
-        clip_method,
-        clip_start_offset_s: clip_start.map(round3),
-        composite: comp,
-        composite_original: comp_orig,
-        track: ev
-            .track
-            .iter()
-            .map(|p| [round3(p[0]), round1(p[1]), round1(p[2])])
-            .collect(),
-    };
-    store.append(&d)?;
-    Ok(d)
-}
-
-fn round1(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
-}
-fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }

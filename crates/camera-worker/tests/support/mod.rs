@@ -59,6 +59,11 @@ pub struct Worker {
 impl Worker {
     /// Starts a worker on `url` writing to `output`, with extra environment variables.
     pub fn start(url: &str, output: &Path, env: &[(&str, &str)]) -> Worker {
+        Worker::start_logged(url, output, &output.with_extension("log"), env)
+    }
+
+    /// [`Worker::start`] with the log kept at `log` (off a disk the test fills).
+    pub fn start_logged(url: &str, output: &Path, log: &Path, env: &[(&str, &str)]) -> Worker {
         let mut all: Vec<(String, String)> = vec![
             ("RTSP_URL".into(), url.into()),
             ("CAMERA_NAME".into(), "cam1".into()),
@@ -75,7 +80,7 @@ impl Worker {
             child: None,
             port: free_port(),
             output: output.to_path_buf(),
-            log: output.with_extension("log"),
+            log: log.to_path_buf(),
             env: all,
             http: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(10))
@@ -204,6 +209,141 @@ impl Drop for Worker {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
+        }
+    }
+}
+
+/// A small tmpfs mounted for one test (a disk that can be filled), unmounted on drop even
+/// when the test panics. Needs root, as the tests have here; refused mounts fail the test.
+pub struct Tmpfs {
+    pub dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    pub fn mount(size_mb: u64) -> Tmpfs {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size_mb}m"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .expect("running mount");
+        assert!(
+            out.status.success(),
+            "mounting a {size_mb} MB tmpfs at {} failed (these tests need root): {}",
+            dir.path().display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmpfs { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `name` until the filesystem has at most `leave` bytes available.
+    pub fn fill(&self, name: &str, leave: u64) {
+        use std::io::Write;
+        let mut f = std::fs::File::create(self.path().join(name)).unwrap();
+        let chunk = vec![0x5a_u8; 64 * 1024];
+        loop {
+            let avail = available(self.path());
+            if avail <= leave {
+                break;
+            }
+            let n = (avail - leave).min(chunk.len() as u64) as usize;
+            if f.write_all(&chunk[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = f.sync_all();
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Bytes available on the filesystem holding `path` (as `df` shows).
+pub fn available(path: &Path) -> u64 {
+    let out = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// One sample of the worker's /metrics text, e.g. `meteor_records_pending`.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+impl Worker {
+    pub fn metrics_text(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .and_then(|r| r.text())
+            .unwrap_or_default()
+    }
+
+    /// The `status` of the named check in /healthz.
+    pub fn health_of(&self, component: &str) -> String {
+        let h = self.get("/healthz");
+        h["checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["name"] == component)
+            .and_then(|c| c["status"].as_str())
+            .unwrap_or("missing")
+            .to_string()
+    }
+
+    /// Sends SIGKILL and reaps the process.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the worker again after [`Worker::kill9`] (same port, output, environment).
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "the worker is still running");
+        self.spawn();
+    }
+
+    /// The process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Waits for the process to exit; its status, or None after `within`.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let t = Instant::now();
+        let child = self.child.as_mut()?;
+        loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                self.child = None;
+                return Some(st);
+            }
+            if t.elapsed() > within {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }

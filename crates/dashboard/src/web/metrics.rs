@@ -66,6 +66,33 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         app.started.elapsed().as_secs_f64(),
     );
 
+    o.head(
+        "meteor_dashboard_clock_jumps_total",
+        "counter",
+        "Wall-clock jumps noticed by the self-check.",
+    );
+    o.sample(
+        "meteor_dashboard_clock_jumps_total",
+        None,
+        app.selfcheck
+            .clock_jumps_total
+            .load(std::sync::atomic::Ordering::Relaxed) as f64,
+    );
+    let name = "meteor_health_status";
+    o.head(
+        name,
+        "gauge",
+        "Self-check per component: 0 ok, 1 warn, 2 crit.",
+    );
+    for c in crate::selfcheck::evaluate(&app) {
+        let _ = writeln!(
+            o.0,
+            "{name}{{component=\"{}\"}} {}",
+            escape_label(&c.name),
+            c.status.gauge()
+        );
+    }
+
     let (start, end) = app.nights.bounds(app.nights.night_of(Utc::now()));
     type Getter =
         fn(&crate::state::Camera, (chrono::DateTime<Utc>, chrono::DateTime<Utc>)) -> Option<f64>;

@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub type AppState = Arc<App>;
 
@@ -90,10 +91,13 @@ pub async fn serve(app: AppState) -> Result<(), crate::Error> {
             source,
         })?;
     tracing::info!(%addr, cameras = app.cameras.len(), "dashboard listening");
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(meteor_service::shutdown_signal())
-        .await
-        .map_err(crate::Error::Serve)?;
+    // A proxied live view never ends by itself: answers in flight get 3 s after SIGTERM.
+    let (signal, deadline) = meteor_service::graceful_stop(Duration::from_secs(3), || {});
+    let server = axum::serve(listener, router(app)).with_graceful_shutdown(signal);
+    tokio::select! {
+        served = server => served.map_err(crate::Error::Serve)?,
+        _ = deadline => {}
+    }
     Ok(())
 }
 

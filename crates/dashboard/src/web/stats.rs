@@ -69,24 +69,16 @@ pub async fn stats(State(app): State<AppState>) -> Json<Value> {
     }))
 }
 
+/// The self-checks (workers answering, clock), evaluated now; always 200 while the
+/// dashboard answers, the `status` field carries the verdict.
 pub async fn healthz(State(app): State<AppState>) -> Json<Value> {
-    let online = app.online();
-    let total = app.cameras.len();
-    let offline: Vec<&str> = app
-        .cameras
-        .iter()
-        .filter(|c| !c.online())
-        .map(|c| c.name.as_str())
-        .collect();
+    let checks = crate::selfcheck::evaluate(&app);
+    let offline = crate::selfcheck::offline(&app);
     Json(json!({
-        "status": if online == total { "ok" } else { "warn" },
-        "checks": [{
-            "name": "workers",
-            "status": if online == total { "ok" } else { "warn" },
-            "detail": format!("{online} of {total} workers answer"),
-        }],
-        "cameras_online": online,
-        "cameras_total": total,
+        "status": meteor_core::health::overall(&checks),
+        "checks": checks,
+        "cameras_online": app.online(),
+        "cameras_total": app.cameras.len(),
         "offline": offline,
     }))
 }
