@@ -1,6 +1,7 @@
 //! `meteor-sim serve`: runs simulated RTSP cameras until Ctrl-C (or SIGTERM), printing each
 //! camera's URL, and with `--truth-dir` writes each camera's loop truth
-//! (`NAME.loop.truth.json`) and appends every event it shows, with wall-clock start and end,
+//! (`NAME.loop.truth.json`, and `NAME.switchK.loop.truth.json` for the loop served after its
+//! K-th `switch=`) and appends every event it shows, with wall-clock start and end,
 //! to `NAME.served.jsonl` once the event has ended.
 
 use anyhow::{bail, Context, Result};
@@ -89,10 +90,14 @@ fn start_truth_log(
     let mut logs = Vec::new();
     for mount in server.mounts() {
         let name = file_name(&mount);
-        let truth = server.loop_truth(&mount)?;
-        let path = dir.join(format!("{name}.loop.truth.json"));
-        std::fs::write(&path, serde_json::to_string_pretty(&truth)? + "\n")
-            .with_context(|| format!("writing {}", path.display()))?;
+        for (k, (_, truth)) in server.segments(&mount)?.iter().enumerate() {
+            let path = match k {
+                0 => dir.join(format!("{name}.loop.truth.json")),
+                k => dir.join(format!("{name}.switch{k}.loop.truth.json")),
+            };
+            std::fs::write(&path, serde_json::to_string_pretty(truth)? + "\n")
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
         let path = dir.join(format!("{name}.served.jsonl"));
         let file = std::fs::OpenOptions::new()
             .create(true)

@@ -73,8 +73,9 @@ enum Command {
         /// the first `:`.
         #[arg(long = "auth", value_name = "NAME=USER:PASSWORD")]
         auth: Vec<String>,
-        /// Write NAME.loop.truth.json and append each shown event, with wall-clock start and
-        /// end, to NAME.served.jsonl.
+        /// Write NAME.loop.truth.json (NAME.switchK.loop.truth.json for the loop after the
+        /// K-th switch) and append each shown event, with wall-clock start and end, to
+        /// NAME.served.jsonl.
         #[arg(long)]
         truth_dir: Option<PathBuf>,
         /// Where rendered loops are cached (default $METEOR_SIM_CACHE or TMP/meteor-sim-cache).

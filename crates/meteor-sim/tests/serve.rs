@@ -4,7 +4,7 @@
 mod common;
 
 use common::{assert_rate, first_h264_nal_types, small_spec, Client};
-use meteor_sim::serve::{CameraConfig, Codec, ServerConfig, SimServer};
+use meteor_sim::serve::{Audio, CameraConfig, Codec, ServerConfig, SimServer};
 use meteor_sim::{MeteorSpec, RenderSpec};
 use std::time::Duration;
 
@@ -44,7 +44,7 @@ fn h264_over_tcp_at_the_frame_rate() {
 fn h265_with_audio_over_udp() {
     let cam = CameraConfig::new("cam2", small_spec(2, 4.0))
         .with_codec(Codec::H265)
-        .with_audio(true);
+        .with_audio(Audio::Pcma);
     let server = serve(vec![cam]);
     let client = Client::connect(&server.url("/cam2"), Codec::H265, "udp");
     client.wait_frames(1, Duration::from_secs(10));
@@ -60,7 +60,7 @@ fn h265_with_audio_over_udp() {
 fn several_cameras_and_clients_on_one_port() {
     let server = serve(vec![
         CameraConfig::new("/a", small_spec(3, 4.0)),
-        CameraConfig::new("/b", RenderSpec::custom(4, 640, 360, 15.0, 4.0)).with_audio(true),
+        CameraConfig::new("/b", RenderSpec::custom(4, 640, 360, 15.0, 4.0)).with_audio(Audio::Aac),
     ]);
     assert_eq!(server.mounts(), ["/a", "/b"]);
     let a1 = Client::connect(&server.url("/a"), Codec::H264, "tcp");

@@ -71,3 +71,42 @@ fn serve_prints_urls_logs_truth_and_stops_on_sigint() {
     assert_eq!(keys.len(), n, "{log}");
     assert!(dir.path().join("south.served.jsonl").exists());
 }
+
+#[test]
+fn serve_switches_by_hand_as_the_camera_option_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meteor-sim"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--camera",
+            "sw=quiet:seed=5:320x240@30:loop=2:audio=aac:switch=240x160@15:after=2",
+            "--truth-dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let url = line.split_once(": ").unwrap().1;
+    let client = Client::connect(url, Codec::H264, "tcp");
+    client.wait_frames(5, Duration::from_secs(8));
+    client.wait_size(240, 160, Duration::from_secs(6));
+    let formats = client.formats();
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(formats, [(320, 240, 30.0), (240, 160, 15.0)]);
+    let mut encodings = client.encodings();
+    encodings.sort();
+    assert_eq!(encodings, ["H264", "MPEG4-GENERIC"]);
+    let t = meteor_core::Truth::load(&dir.path().join("sw.switch1.loop.truth.json")).unwrap();
+    assert_eq!((t.width, t.height, t.frames), (240, 160, 30));
+}

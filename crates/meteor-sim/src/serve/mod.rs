@@ -10,7 +10,12 @@
 //! * Faults: [`SimServer::stop`] / [`SimServer::restart`] (a camera going away and coming back
 //!   on the same port), [`SimServer::stall`] (a camera that freezes, connection open) and
 //!   [`SimServer::garbage`] (undecodable frames at the frame rate).
-//! * Options: H.264 or H.265, a silent PCMA audio track, basic-auth credentials.
+//! * Options: H.264 or H.265, a silent audio track (PCMA, PCMU or AAC), basic-auth
+//!   credentials.
+//! * A day/night profile switch: [`SimServer::switch`] (now) or
+//!   [`CameraConfig::with_switch`] (scheduled) makes a mount serve another loop with a
+//!   different size and/or frame rate on the same connections: new caps on the `appsrc`,
+//!   in-band parameter sets, so the client's decoder renegotiates (`switch.rs`).
 //!
 //! ```no_run
 //! use meteor_sim::serve::{CameraConfig, ServerConfig, SimServer};
@@ -27,6 +32,7 @@ mod camera_arg;
 mod pusher;
 mod rtsp;
 mod server;
+mod switch;
 mod timeline;
 
 pub use camera_arg::{parse_auth_arg, CAMERA_ARG_HELP};
@@ -94,6 +100,65 @@ impl std::str::FromStr for Codec {
     }
 }
 
+/// The silent audio track of a simulated camera, as IP cameras carry them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Audio {
+    #[default]
+    None,
+    /// G.711 A-law, 8 kHz mono, static payload type 8.
+    Pcma,
+    /// G.711 mu-law, 8 kHz mono, static payload type 0.
+    Pcmu,
+    /// AAC-LC, 16 kHz mono, RTP `MPEG4-GENERIC` (RFC 3640, as most cameras send it), pt 97.
+    Aac,
+}
+
+impl Audio {
+    /// The media-pipeline branch producing the track (`pay1`), empty for none.
+    pub(crate) fn launch(self) -> &'static str {
+        match self {
+            Audio::None => "",
+            Audio::Pcma => {
+                " audiotestsrc is-live=true wave=silence samplesperbuffer=320 \
+                 ! audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay name=pay1 pt=8"
+            }
+            Audio::Pcmu => {
+                " audiotestsrc is-live=true wave=silence samplesperbuffer=320 \
+                 ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay1 pt=0"
+            }
+            // avenc_aac is in gstreamer1.0-libav (scripts/setup.sh installs it).
+            Audio::Aac => {
+                " audiotestsrc is-live=true wave=silence samplesperbuffer=1024 \
+                 ! audio/x-raw,rate=16000,channels=1 ! audioconvert ! avenc_aac ! aacparse \
+                 ! rtpmp4gpay name=pay1 pt=97"
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Audio {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Audio, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Ok(Audio::None),
+            "pcma" | "alaw" => Ok(Audio::Pcma),
+            "pcmu" | "mulaw" => Ok(Audio::Pcmu),
+            "aac" => Ok(Audio::Aac),
+            _ => Err(format!(
+                "unknown audio `{s}` (expected pcma, pcmu, aac or none)"
+            )),
+        }
+    }
+}
+
+/// A scheduled change of what a mount serves: from `after_s` seconds after the server
+/// started, the loop of `spec` (another size and/or frame rate).
+#[derive(Debug, Clone)]
+pub struct Switch {
+    pub after_s: f64,
+    pub spec: RenderSpec,
+}
+
 /// One simulated camera.
 #[derive(Debug, Clone)]
 pub struct CameraConfig {
@@ -102,12 +167,17 @@ pub struct CameraConfig {
     /// The loop's content; its duration is the loop length.
     pub spec: RenderSpec,
     pub codec: Codec,
-    /// Adds a silent PCMA (G.711 A-law, 8 kHz) audio track, payload type 8.
-    pub audio: bool,
+    /// A silent audio track next to the video, or none.
+    pub audio: Audio,
     /// Basic-auth user and password; `None` = open.
     pub credentials: Option<(String, String)>,
     /// Seconds between keyframes (default 1).
     pub keyframe_interval_s: f64,
+    /// Scheduled switches to other loops, in the order they happen.
+    pub switches: Vec<Switch>,
+    /// Only RTP over UDP: a client asking for TCP interleaving is refused (461), as some
+    /// cameras do.
+    pub udp_only: bool,
 }
 
 impl CameraConfig {
@@ -117,10 +187,17 @@ impl CameraConfig {
             mount: mount.into(),
             spec,
             codec: Codec::H264,
-            audio: false,
+            audio: Audio::None,
             credentials: None,
             keyframe_interval_s: 1.0,
+            switches: Vec::new(),
+            udp_only: false,
         }
+    }
+
+    pub fn with_udp_only(mut self, udp_only: bool) -> Self {
+        self.udp_only = udp_only;
+        self
     }
 
     pub fn with_codec(mut self, codec: Codec) -> Self {
@@ -128,8 +205,15 @@ impl CameraConfig {
         self
     }
 
-    pub fn with_audio(mut self, audio: bool) -> Self {
+    pub fn with_audio(mut self, audio: Audio) -> Self {
         self.audio = audio;
+        self
+    }
+
+    /// From `after_s` seconds after the server starts, serves the loop of `spec` instead
+    /// (same codec and keyframe interval), on the same connections. Rendered at start.
+    pub fn with_switch(mut self, after_s: f64, spec: RenderSpec) -> Self {
+        self.switches.push(Switch { after_s, spec });
         self
     }
 

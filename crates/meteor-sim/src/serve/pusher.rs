@@ -9,8 +9,12 @@
 //! at a keyframe after a stall, or when it fell more than a keyframe interval behind (the
 //! pipeline was blocked, e.g. between DESCRIBE and PLAY, which also caps the `appsrc` queue).
 //! It ends when the media is unprepared, the server stops or the pipeline refuses data.
+//!
+//! At a switch (`switch.rs`) it sets the new loop's caps on the `appsrc` and starts again at
+//! the new loop's first keyframe due, its timestamps going on from the last frame's end.
 
 use super::cache::EncodedLoop;
+use super::switch::Segment;
 use super::MountState;
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -44,6 +48,26 @@ impl Drop for Streaming<'_> {
     }
 }
 
+/// What pacing needs of the loop being served.
+#[derive(Clone, Copy)]
+struct Limits {
+    /// Bytes that may wait in the appsrc queue: about two seconds of stream.
+    max_queue: u64,
+    gop: u64,
+    frame_dur: Duration,
+}
+
+impl Limits {
+    fn of(seg: &Segment) -> Limits {
+        let (lp, tl) = (&seg.encoded, &seg.timeline);
+        Limits {
+            max_queue: (lp.bytes as f64 * 2.0 / tl.loop_duration_s()).max(1e6) as u64,
+            gop: lp.max_gop(),
+            frame_dur: tl.frame_offset(1),
+        }
+    }
+}
+
 fn run(
     appsrc: &gst_app::AppSrc,
     mount: &MountState,
@@ -52,15 +76,13 @@ fn run(
 ) {
     mount.streams.fetch_add(1, Ordering::SeqCst);
     let _streaming = Streaming(mount);
-    let lp = &mount.encoded;
-    let tl = &mount.timeline;
-    // about two seconds of stream may wait in the appsrc queue
-    let max_queue = (lp.bytes as f64 * 2.0 / tl.loop_duration_s()).max(1e6) as u64;
-    let gop = lp.max_gop();
-    let frame_dur = tl.frame_offset(1);
+    let mut seg = mount.segment_now();
+    let mut limits = Limits::of(&seg);
     let mut last: Option<u64> = None;
     let mut resync = true;
     let mut origin: Option<(u64, gst::ClockTime)> = None;
+    // The end of the last frame pushed: a new segment's timestamps start there at the earliest.
+    let mut pts_floor = gst::ClockTime::ZERO;
     tracing::debug!(mount = %mount.path, "pusher started");
     loop {
         if run_cancel.load(Ordering::SeqCst)
@@ -75,6 +97,24 @@ fn run(
             continue;
         }
         let now = std::time::Instant::now();
+        let due_seg = mount.schedule.at_instant(&mount.timeline, now);
+        if !Arc::ptr_eq(&due_seg, &seg) {
+            seg = due_seg;
+            limits = Limits::of(&seg);
+            (last, origin, resync) = (None, None, true);
+            tracing::info!(mount = %mount.path, to = %seg.describe(), "client switched");
+        }
+        if appsrc.caps().as_ref() != Some(&seg.encoded.caps) {
+            // the next buffer goes out after a caps event; the payloader updates its sprop
+            // parameter sets, the client's parser and decoder renegotiate
+            appsrc.set_caps(Some(&seg.encoded.caps));
+        }
+        let (lp, tl) = (&*seg.encoded, &seg.timeline);
+        let Limits {
+            max_queue,
+            gop,
+            frame_dur,
+        } = limits;
         let due = tl.due_frame(now);
         let behind = last.is_none_or(|l| l + 1 + gop <= due);
         let n = match last {
@@ -96,7 +136,8 @@ fn run(
                 n,
                 appsrc
                     .current_running_time()
-                    .unwrap_or(gst::ClockTime::ZERO),
+                    .unwrap_or(gst::ClockTime::ZERO)
+                    .max(pts_floor),
             )
         });
         let since = tl.frame_offset(n) - tl.frame_offset(n0);
@@ -115,6 +156,7 @@ fn run(
                 scramble(b, n);
             }
         }
+        pts_floor = pts + gst::ClockTime::from_nseconds(duration.as_nanos() as u64);
         if appsrc.push_buffer(buffer).is_err() {
             break;
         }

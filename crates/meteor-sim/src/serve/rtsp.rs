@@ -38,13 +38,7 @@ fn launch_line(mount: &MountState) -> String {
          ! {} name=pay0 pt=96 config-interval=-1",
         mount.codec.payloader()
     );
-    let audio = if mount.audio {
-        " audiotestsrc is-live=true wave=silence samplesperbuffer=320 \
-         ! audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay name=pay1 pt=8"
-    } else {
-        ""
-    };
-    format!("( {video}{audio} )")
+    format!("( {video}{} )", mount.audio.launch())
 }
 
 /// Starts serving `mounts` on `bind:port` (0 = any free port).
@@ -66,6 +60,9 @@ pub(crate) fn start(
         let factory = rtsp::RTSPMediaFactory::new();
         factory.set_launch(&launch_line(mount));
         factory.set_shared(false);
+        if mount.udp_only {
+            factory.set_protocols(rtsp::gst_rtsp::RTSPLowerTrans::UDP);
+        }
         factory.set_suspend_mode(rtsp::RTSPSuspendMode::None);
         let (m, c) = (mount.clone(), cancel.clone());
         factory.connect_media_configure(move |_, media| configure(media, &m, &c));
@@ -209,7 +206,30 @@ fn peer_ip(client: &rtsp::RTSPClient) -> String {
     }
 }
 
-/// Sets up a new media of `mount`: caps on its `appsrc`, and a pusher once the pipeline asks
+/// The packet-loss fault: a probe after the video payloader drops one packet in
+/// `loss_every` while it is set.
+fn drop_packets_on_demand(media: &rtsp::RTSPMedia, mount: &Arc<MountState>) {
+    let Some(pad) = media
+        .element()
+        .downcast_ref::<gst::Bin>()
+        .and_then(|b| b.by_name("pay0"))
+        .and_then(|p| p.static_pad("src"))
+    else {
+        return;
+    };
+    let (m, n) = (mount.clone(), AtomicU64::new(0));
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        let every = m.loss_every() as u64;
+        if every > 0 && n.fetch_add(1, Ordering::Relaxed) % every == every - 1 {
+            gst::PadProbeReturn::Drop
+        } else {
+            gst::PadProbeReturn::Ok
+        }
+    });
+}
+
+/// Sets up a new media of `mount`: caps of the loop due now on its `appsrc` (the SDP
+/// describes them; the pusher changes them at a switch), and a pusher once the pipeline asks
 /// for data (it is then running), ended when the media is unprepared.
 fn configure(media: &rtsp::RTSPMedia, mount: &Arc<MountState>, run_cancel: &Arc<AtomicBool>) {
     let Some(appsrc) = media
@@ -221,8 +241,9 @@ fn configure(media: &rtsp::RTSPMedia, mount: &Arc<MountState>, run_cancel: &Arc<
         tracing::error!(mount = %mount.path, "media without its appsrc");
         return;
     };
-    appsrc.set_caps(Some(&mount.encoded.caps));
+    appsrc.set_caps(Some(&mount.segment_now().encoded.caps));
     appsrc.set_max_bytes(0);
+    drop_packets_on_demand(media, mount);
     let media_cancel = Arc::new(AtomicBool::new(false));
     let flag = media_cancel.clone();
     media.connect_unprepared(move |_| flag.store(true, Ordering::SeqCst));

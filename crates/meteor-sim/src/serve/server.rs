@@ -1,26 +1,34 @@
 //! [`SimServer`]: the public handle of the simulated cameras. It renders (or loads) every
-//! camera's loop, starts the RTSP server, and keeps each mount's state: its [`Timeline`], the
-//! stall switch, and the gaps (stalled or stopped) left out of the served truth.
+//! camera's loop, starts the RTSP server, and keeps each mount's state: its [`Timeline`] and
+//! [`Schedule`] of loops (switches), the stall switch, and the gaps (stalled or stopped) left
+//! out of the served truth.
 
 use super::cache::{self, EncodedLoop};
 use super::rtsp::{self, Running};
-use super::timeline::{served_events, Gap, ServedEvent, Timeline};
-use super::{CameraConfig, Codec, ServerConfig};
+use super::switch::{self, Schedule, Segment};
+use super::timeline::{Gap, ServedEvent, Timeline};
+use super::{Audio, CameraConfig, Codec, ServerConfig};
 use crate::error::SimError;
+use crate::spec::RenderSpec;
 use chrono::{DateTime, Utc};
 use meteor_core::Truth;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a mount serves and its state, shared with the media and pushers.
 pub(crate) struct MountState {
     pub path: String,
     pub codec: Codec,
-    pub audio: bool,
+    pub audio: Audio,
     pub credentials: Option<(String, String)>,
-    pub encoded: Arc<EncodedLoop>,
+    pub keyframe_interval_s: f64,
+    /// Refuses RTP over TCP (a camera that only streams over UDP).
+    pub udp_only: bool,
+    /// The first segment's timeline: offsets (gaps, switches) count from its start.
     pub timeline: Timeline,
+    /// The loops served, by start.
+    pub schedule: Schedule,
     control: Mutex<Control>,
     /// Media being fed now.
     pub streams: AtomicUsize,
@@ -39,6 +47,8 @@ struct Control {
     stalled: bool,
     stopped: bool,
     garbage: bool,
+    /// Drop one RTP video packet in this many (0: none).
+    loss_every: u32,
     gaps: Vec<Gap>,
 }
 
@@ -49,6 +59,15 @@ impl MountState {
 
     pub(crate) fn is_garbage(&self) -> bool {
         self.control().garbage
+    }
+
+    pub(crate) fn loss_every(&self) -> u32 {
+        self.control().loss_every
+    }
+
+    /// The segment due now.
+    pub(crate) fn segment_now(&self) -> Arc<Segment> {
+        self.schedule.at_instant(&self.timeline, Instant::now())
     }
 
     fn control(&self) -> MutexGuard<'_, Control> {
@@ -84,6 +103,7 @@ pub struct SimServer {
     port: u16,
     mounts: Vec<Arc<MountState>>,
     running: Mutex<Option<Running>>,
+    cache_dir: std::path::PathBuf,
 }
 
 fn normalise_mount(m: &str) -> String {
@@ -146,22 +166,40 @@ impl SimServer {
                 }
             }
             let lp = cache::load_or_render(&cam.spec, cam.codec, cam.keyframe_interval_s, &dir)?;
-            loops.push((path, cam, lp));
+            let mut switches = Vec::new();
+            let mut last = 0.0;
+            for sw in &cam.switches {
+                if !(sw.after_s.is_finite() && sw.after_s > last) {
+                    return bad(format!("{path}: switch times must be > 0 and increase"));
+                }
+                last = sw.after_s;
+                sw.spec.validate()?;
+                let l = cache::load_or_render(&sw.spec, cam.codec, cam.keyframe_interval_s, &dir)?;
+                switches.push((Duration::from_secs_f64(sw.after_s), l));
+            }
+            loops.push((path, cam, lp, switches));
         }
         let (wall, mono) = (Utc::now(), Instant::now());
         let mounts: Vec<Arc<MountState>> = loops
             .into_iter()
             .map(
-                |(path, cam, lp): (String, &CameraConfig, Arc<EncodedLoop>)| {
+                |(path, cam, lp, switches): (String, &CameraConfig, Arc<EncodedLoop>, _)| {
                     let fps = lp.fps;
                     let timeline = Timeline::new(fps.numer() as u64, fps.denom() as u64, lp.len())
                         .starting_at(wall, mono);
+                    let mut segments = vec![Segment::new(&timeline, Duration::ZERO, lp)];
+                    let later: Vec<(Duration, Arc<EncodedLoop>)> = switches;
+                    for (at, l) in later {
+                        segments.push(Segment::new(&timeline, at, l));
+                    }
                     Arc::new(MountState {
                         path,
                         codec: cam.codec,
                         audio: cam.audio,
                         credentials: cam.credentials.clone(),
-                        encoded: lp,
+                        keyframe_interval_s: cam.keyframe_interval_s,
+                        udp_only: cam.udp_only,
+                        schedule: Schedule::new(segments),
                         timeline,
                         control: Mutex::default(),
                         streams: AtomicUsize::new(0),
@@ -176,6 +214,7 @@ impl SimServer {
             port: running.port,
             mounts,
             running: Mutex::new(Some(running)),
+            cache_dir: dir,
         };
         for m in &server.mounts {
             tracing::info!(url = %server.url_without_credentials(&m.path), "serving");
@@ -300,15 +339,54 @@ impl SimServer {
         Ok(())
     }
 
-    /// The mount's timeline: frame `n` is due at `timeline.frame_wall(n)`, the loop's truth
-    /// repeating every `timeline.loop_duration_s()` from `timeline.start`.
-    pub fn timeline(&self, mount: &str) -> Result<Timeline, SimError> {
-        Ok(self.mount(mount)?.timeline.clone())
+    /// A lossy network: one RTP video packet in `every` is dropped after the payloader, so
+    /// clients see sequence gaps (lost packets) and broken frames; 0 ends it. Not a gap in
+    /// the truth (frames keep coming), but meteors shown meanwhile may be damaged.
+    pub fn packet_loss(&self, mount: &str, every: u32) -> Result<(), SimError> {
+        let m = self.mount(mount)?;
+        m.control().loss_every = every;
+        tracing::info!(mount = %m.path, every, "packet loss");
+        Ok(())
     }
 
-    /// The ground truth of one loop (times from the loop start).
+    /// The timeline of the loop the mount serves now: frame `n` is due at
+    /// `timeline.frame_wall(n)`, the loop's truth repeating every `timeline.loop_duration_s()`
+    /// from `timeline.start` (the server's start, or the last switch).
+    pub fn timeline(&self, mount: &str) -> Result<Timeline, SimError> {
+        Ok(self.mount(mount)?.segment_now().timeline.clone())
+    }
+
+    /// The ground truth of the loop the mount serves now (times from the loop start).
     pub fn loop_truth(&self, mount: &str) -> Result<Truth, SimError> {
-        Ok(self.mount(mount)?.encoded.truth.clone())
+        Ok(self.mount(mount)?.segment_now().encoded.truth.clone())
+    }
+
+    /// The ground truth and timeline of every loop the mount serves or will serve (scheduled
+    /// switches included), in order: entry `k` is [`ServedEvent::segment`] `k`.
+    pub fn segments(&self, mount: &str) -> Result<Vec<(Timeline, Truth)>, SimError> {
+        let m = self.mount(mount)?;
+        Ok(m.schedule
+            .all()
+            .iter()
+            .map(|s| (s.timeline.clone(), s.encoded.truth.clone()))
+            .collect())
+    }
+
+    /// A day/night profile switch, now: from here on the mount serves the loop of `spec`
+    /// (rendered first, or taken from the cache; same codec and keyframe interval) on the
+    /// same connections, its frame 0 due at the returned timeline's start. Every client gets
+    /// the new caps and, with the next access unit, a keyframe with new parameter sets.
+    /// Switches scheduled later by [`CameraConfig::with_switch`] are cancelled.
+    pub fn switch(&self, mount: &str, spec: RenderSpec) -> Result<Timeline, SimError> {
+        let m = self.mount(mount)?;
+        spec.validate()?;
+        let lp = cache::load_or_render(&spec, m.codec, m.keyframe_interval_s, &self.cache_dir)?;
+        let at = m.timeline.offset_of_duration(Instant::now());
+        let seg = Segment::new(&m.timeline, at, lp);
+        let timeline = seg.timeline.clone();
+        tracing::info!(mount = %m.path, to = %seg.describe(), "switch");
+        m.schedule.switch(seg);
+        Ok(timeline)
     }
 
     /// Every event the mount has shown so far with its wall-clock times: the loop's truth
@@ -328,13 +406,7 @@ impl SimServer {
         let m = self.mount(mount)?;
         let gaps = m.control().gaps.clone();
         let until_s = m.timeline.offset_of(until);
-        Ok(served_events(
-            &m.path,
-            &m.encoded.truth,
-            &m.timeline,
-            &gaps,
-            until_s,
-        ))
+        Ok(switch::served(&m.path, &m.schedule.all(), &gaps, until_s))
     }
 
     /// How many clients are being fed frames of this mount now.

@@ -42,6 +42,20 @@ impl Timeline {
         self
     }
 
+    /// A timeline at another rate starting `offset` after this one (a switch's segment).
+    pub(crate) fn shifted(
+        &self,
+        offset: Duration,
+        fps_num: u64,
+        fps_den: u64,
+        frames_per_loop: u64,
+    ) -> Timeline {
+        Timeline::new(fps_num, fps_den, frames_per_loop).starting_at(
+            self.start + chrono::Duration::nanoseconds(offset.as_nanos() as i64),
+            self.start_instant + offset,
+        )
+    }
+
     /// Frames per second.
     pub fn fps(&self) -> f64 {
         self.fps_num as f64 / self.fps_den as f64
@@ -84,6 +98,11 @@ impl Timeline {
             .as_secs_f64()
     }
 
+    /// [`Timeline::offset_of_instant`] as an exact duration.
+    pub(crate) fn offset_of_duration(&self, t: Instant) -> Duration {
+        t.saturating_duration_since(self.start_instant)
+    }
+
     /// The last frame due at `now` (the one being shown).
     pub(crate) fn due_frame(&self, now: Instant) -> u64 {
         let ns = now.saturating_duration_since(self.start_instant).as_nanos();
@@ -104,9 +123,13 @@ pub(crate) struct Gap {
 pub struct ServedEvent {
     /// The mount, e.g. `/cam1`.
     pub mount: String,
-    /// Which repetition of the loop (0 = the first after the server started).
+    /// Which repetition of the loop (0 = the first after the server started, or after the
+    /// switch that started this segment).
     #[serde(rename = "loop")]
     pub loop_index: u64,
+    /// Which loop served it: 0 = the camera's own, `k` = the one after the k-th switch.
+    #[serde(default)]
+    pub segment: usize,
     /// Wall-clock time at which the event started and ended on the camera's timeline.
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -147,6 +170,7 @@ pub(crate) fn served_events(
             out.push(ServedEvent {
                 mount: mount.to_string(),
                 loop_index: k,
+                segment: 0,
                 start: timeline.wall_at(s),
                 end: timeline.wall_at(t),
                 event: e.clone(),

@@ -1,6 +1,7 @@
 //! A real GStreamer RTSP client for the simulated-camera tests:
 //! `rtspsrc ! rtph26Xdepay ! h26Xparse ! avdec_h26X ! appsink`, recording when each decoded
-//! frame arrived, its size, the kinds of stream the server offered, and bus errors / EOS.
+//! frame arrived, its size and frame rate, the kinds of stream the server offered, and bus
+//! errors / EOS.
 
 #![allow(dead_code)]
 
@@ -19,6 +20,10 @@ struct Seen {
     pts: Vec<u64>,
     /// `media` of each stream rtspsrc exposed (`video`, `audio`).
     streams: Vec<String>,
+    /// `encoding-name` of each stream rtspsrc exposed (`H264`, `PCMA`, `MPEG4-GENERIC`, ...).
+    encodings: Vec<String>,
+    /// Each distinct decoded format in turn: width, height, frame rate.
+    formats: Vec<(i32, i32, f64)>,
 }
 
 pub struct Client {
@@ -49,8 +54,12 @@ impl Client {
         let s = seen.clone();
         src.connect_pad_added(move |_, pad| {
             let caps = pad.current_caps().unwrap();
-            let media = caps.structure(0).unwrap().get::<String>("media").unwrap();
-            s.lock().unwrap().streams.push(media);
+            let st = caps.structure(0).unwrap();
+            let media = st.get::<String>("media").unwrap();
+            let encoding = st.get::<String>("encoding-name").unwrap_or_default();
+            let mut seen = s.lock().unwrap();
+            seen.streams.push(media);
+            seen.encodings.push(encoding);
         });
         let sink = pipeline
             .by_name("sink")
@@ -67,8 +76,15 @@ impl Client {
                         st.get::<i32>("width").unwrap(),
                         st.get::<i32>("height").unwrap(),
                     );
+                    let fps = st
+                        .get::<gst::Fraction>("framerate")
+                        .map(|f| f.numer() as f64 / f.denom() as f64)
+                        .unwrap_or(0.0);
                     let pts = sample.buffer().and_then(|b| b.pts()).map(|t| t.nseconds());
                     let mut seen = s.lock().unwrap();
+                    if seen.formats.last() != Some(&(w, h, fps)) {
+                        seen.formats.push((w, h, fps));
+                    }
                     seen.frames.push((Instant::now(), w, h));
                     seen.pts.extend(pts);
                     Ok(gst::FlowSuccess::Ok)
@@ -101,6 +117,32 @@ impl Client {
 
     pub fn streams(&self) -> Vec<String> {
         self.seen.lock().unwrap().streams.clone()
+    }
+
+    pub fn encodings(&self) -> Vec<String> {
+        self.seen.lock().unwrap().encodings.clone()
+    }
+
+    /// Each distinct decoded (width, height, frame rate), in the order they came.
+    pub fn formats(&self) -> Vec<(i32, i32, f64)> {
+        self.seen.lock().unwrap().formats.clone()
+    }
+
+    /// Waits until a frame of `w`x`h` arrived; panics with the bus error, if any, on timeout.
+    pub fn wait_size(&self, w: i32, h: i32, timeout: Duration) -> Instant {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.last_size() == Some((w, h)) {
+                return Instant::now();
+            }
+            if let Some(e) = self.error_or_eos(Duration::from_millis(20)) {
+                panic!("client failed: {e}; formats {:?}", self.formats());
+            }
+        }
+        panic!(
+            "no {w}x{h} frame in {timeout:?}; formats {:?}",
+            self.formats()
+        );
     }
 
     /// Waits until at least `n` frames arrived; panics with the bus error, if any, on timeout.
