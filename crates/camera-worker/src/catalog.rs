@@ -51,6 +51,9 @@ struct Annotation {
     /// Present (true) when retention removed the event's files; the record stays.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pruned: bool,
+    /// The H.264 rendition now on disk (`crate::rendition`); the label is left as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clip_browser: Option<String>,
 }
 
 impl Annotation {
@@ -61,6 +64,7 @@ impl Annotation {
             label: None,
             deleted: false,
             pruned: false,
+            clip_browser: None,
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct Catalog {
     labels: HashMap<String, Label>,
     deleted: HashSet<String>,
     pruned: HashSet<String>,
+    /// Browser renditions made after their record was appended, by id.
+    browser: HashMap<String, String>,
     /// Bytes of `annotations.jsonl` applied so far.
     annotations_read: u64,
 }
@@ -116,6 +122,7 @@ impl Catalog {
             labels: HashMap::new(),
             deleted: HashSet::new(),
             pruned: HashSet::new(),
+            browser: HashMap::new(),
             annotations_read: 0,
         };
         c.refresh();
@@ -134,6 +141,7 @@ impl Catalog {
             self.labels.clear();
             self.deleted.clear();
             self.pruned.clear();
+            self.browser.clear();
         }
         if len == self.annotations_read {
             return;
@@ -161,6 +169,8 @@ impl Catalog {
             self.deleted.insert(a.id.clone());
         } else if a.pruned {
             self.pruned.insert(a.id.clone());
+        } else if let Some(name) = &a.clip_browser {
+            self.browser.insert(a.id.clone(), name.clone());
         } else if let Some(l) = a.label {
             self.labels.insert(a.id.clone(), l);
         } else {
@@ -184,8 +194,12 @@ impl Catalog {
     fn view(&self, d: &Detection) -> Labelled {
         let pruned = self.pruned.contains(&d.id);
         let mut detection = d.clone();
+        if detection.clip_browser.is_none() {
+            detection.clip_browser = self.browser.get(&d.id).cloned();
+        }
         if pruned {
             detection.clip = None;
+            detection.clip_browser = None;
             detection.composite = None;
             detection.composite_original = None;
         }
@@ -229,9 +243,26 @@ impl Catalog {
         Ok(self.remove_files(&d))
     }
 
+    /// Notes that the event's browser rendition is on disk (an annotation line, since the
+    /// record line is never rewritten). False when the record is gone or pruned meanwhile.
+    pub fn set_browser_clip(&mut self, id: &str, name: &str) -> Result<bool, CatalogError> {
+        if self.get(id).is_none_or(|l| l.pruned) {
+            return Ok(false);
+        }
+        let a = Annotation {
+            clip_browser: Some(name.to_string()),
+            ..Annotation::new(id)
+        };
+        self.append(&a)?;
+        self.apply(&a);
+        Ok(true)
+    }
+
     fn remove_files(&self, d: &Detection) -> u64 {
         let mut freed = 0;
-        for name in [&d.clip, &d.composite, &d.composite_original]
+        // The rendition by its name: it may exist without its annotation (a crash between).
+        let browser = Some(d.browser_clip_name());
+        for name in [&d.clip, &d.composite, &d.composite_original, &browser]
             .into_iter()
             .flatten()
         {

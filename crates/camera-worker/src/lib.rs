@@ -2,7 +2,8 @@
 //!
 //! Data path: `ingest` (GStreamer: source, decode, compressed pre-roll `ring`) feeds the
 //! `engine` (`detect` -> `track` -> `classify`), whose events the `writer` turns into a
-//! `clip`, `composite`s and a record in the `store`. `filemode` runs the same path on
+//! `clip`, `composite`s and a record in the `store`; H.265 clips also get an H.264
+//! `rendition` for browsers. `filemode` runs the same path on
 //! recorded files; `live` runs it on a camera, with the `http` API beside it.
 
 pub mod catalog;
@@ -18,6 +19,7 @@ pub mod http;
 pub mod ingest;
 pub mod live;
 pub mod picture;
+pub mod rendition;
 pub mod retention;
 pub mod ring;
 pub mod store;

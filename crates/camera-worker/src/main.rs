@@ -2,6 +2,7 @@
 
 use camera_worker::filemode::{self, DetectCmd};
 use camera_worker::live::{self, RunCmd};
+use camera_worker::rendition::RenditionCmd;
 use camera_worker::retention::{self, PruneCmd};
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +26,9 @@ enum Command {
     Run(Box<RunArgs>),
     /// Remove the files of old events once (retention), keeping their records.
     Prune(PruneCmd),
+    /// Transcode one H.265 clip to its H.264 browser rendition (the worker runs this itself).
+    #[command(hide = true)]
+    Rendition(RenditionCmd),
     /// Ask a running worker's /healthz (the container health check; exit 0 when it answers).
     Healthcheck {
         #[arg(long, env = "WEB_PORT", default_value_t = 8080)]
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Detect(cmd) => filemode::run(cmd),
         Command::Run(args) => live::run(&args.run).map(|()| true),
         Command::Prune(cmd) => retention::run_prune(cmd),
+        Command::Rendition(cmd) => cmd.run(),
         Command::Healthcheck { port, url } => {
             meteor_service::healthcheck(*port, url.as_deref()).map_err(anyhow::Error::from)
         }

@@ -110,7 +110,8 @@ pub fn apply(
 }
 
 fn file_sizes(dir: &Path, d: &meteor_core::Detection) -> u64 {
-    [&d.clip, &d.composite, &d.composite_original]
+    let browser = Some(d.browser_clip_name());
+    [&d.clip, &d.composite, &d.composite_original, &browser]
         .into_iter()
         .flatten()
         .filter_map(|n| std::fs::metadata(dir.join(n)).ok())

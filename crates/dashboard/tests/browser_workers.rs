@@ -1,14 +1,16 @@
 //! The whole path in headless Chromium: simulated cameras → real camera-workers → dashboard →
 //! page. Every camera shows with its status, a simulated meteor appears in the review while
-//! the page is open, its clip plays, it is labelled; another is deleted and stays deleted
+//! the page is open, its clip plays (an H.265 camera's through its H.264 rendition, with the
+//! original offered for download), it is labelled; another is deleted and stays deleted
 //! after a reload and after its worker restarts; a killed worker's card turns red within a
 //! poll. Screenshots: `<target>/test-screenshots/live-*.png`.
 
 mod common;
 
 use common::browser::{Browser, ENTER};
-use common::workers::{fleet, Worker};
+use common::workers::{fleet_codecs, Worker};
 use common::{closed_port, get_json, Dash};
+use meteor_sim::serve::Codec;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -22,8 +24,8 @@ async fn worker_record(w: &Worker, id: &str) -> (u16, Value) {
 async fn meteor_to_review_in_a_browser() {
     let b = Browser::start().await;
     let tmp = tempfile::tempdir().unwrap();
-    // The first worker has a display name that looks like HTML.
-    let (sim, mut w) = fleet(2, tmp.path(), |i| {
+    // The first worker has a display name that looks like HTML; the second camera is H.265.
+    let (sim, mut w) = fleet_codecs(2, &[Codec::H264, Codec::H265], tmp.path(), |i| {
         if i == 1 {
             vec![("CAMERA_DISPLAY_NAME", "Roof east ☄ <north>")]
         } else {
@@ -149,6 +151,7 @@ async fn meteor_to_review_in_a_browser() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     b.composite_then_close("live-player-composite").await;
+    h265_plays_its_rendition(&b).await;
 
     // Delete the next one (after a confirmation); it stays deleted after a reload…
     b.key('j').await;
@@ -263,4 +266,53 @@ async fn meteor_to_review_in_a_browser() {
     b.close().await;
     drop(w);
     sim.stop();
+}
+
+/// An H.265 camera's detection in the player: Chromium cannot play HEVC, so the video element
+/// plays the H.264 rendition, and "download original" points at the untouched clip.
+async fn h265_plays_its_rendition(b: &Browser) {
+    let hevc = b
+        .js("return document.createElement('video').canPlayType('video/mp4; codecs=\"hvc1.1.6.L93.B0\"')")
+        .await;
+    eprintln!("chromium canPlayType(HEVC): {hevc:?}");
+    b.wait(
+        "an H.265 detection in the review",
+        Duration::from_secs(60),
+        "return MW.review.items.some(d => d.camera === 'cam2')",
+    )
+    .await;
+    let rec = b
+        .js("const i = MW.review.items.findIndex(d => d.camera === 'cam2'); MW.player.open(i); return MW.review.items[i]")
+        .await;
+    assert_eq!(rec["clip_codec"], "H.265", "{rec}");
+    let clip = rec["clip"].as_str().unwrap().to_string();
+    // Played as a person would: a key press (a user gesture, so autoplay rules allow it).
+    b.key('c').await;
+    b.key('c').await;
+    let t0 = Instant::now();
+    let t = loop {
+        let st = b
+            .js("const v = document.getElementById('p-video'); return [v.readyState, v.currentTime, v.error ? v.error.code : 0, v.networkState, v.paused, document.getElementById('player').dataset.view || ''];")
+            .await;
+        if st[0].as_u64() >= Some(2) && st[1].as_f64() > Some(0.3) && st[2] == 0 {
+            break st[1].clone();
+        }
+        assert!(t0.elapsed() < T, "the rendition does not play: [readyState, currentTime, error, networkState, paused] = {st}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (src, dl) = (
+        b.js("return document.getElementById('p-video').currentSrc").await,
+        b.js("const a = document.getElementById('p-download'); return a.hidden ? null : a.getAttribute('href')").await,
+    );
+    eprintln!("H.265 event playing {src} at {t} s");
+    assert!(src.as_str().unwrap().ends_with("_browser.mp4"), "{src}");
+    assert!(dl.as_str().unwrap().ends_with(&clip), "{dl} for {clip}");
+    b.shot("live-player-h265").await;
+    b.key(common::browser::ESCAPE).await;
+    b.wait(
+        "player closed",
+        T,
+        "return !document.getElementById('player').open",
+    )
+    .await;
 }

@@ -42,6 +42,14 @@ pub struct Detection {
     pub clip_method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip_start_offset_s: Option<f64>,
+    /// The clip's codec as /stats names it (`H.264`, `H.265`, ...), so a page knows whether
+    /// a browser can play it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_codec: Option<String>,
+    /// An H.264 rendition of an H.265 clip, for browsers. Made after the record is appended,
+    /// so the worker's API adds it from an `annotations.jsonl` line (docs/detections.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_browser: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub composite: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,6 +67,16 @@ impl Detection {
     /// The stem shared by the event's files: `meteor_YYYYMMDD_HHMMSS_<id8>`.
     pub fn file_stem(&self) -> String {
         format!("meteor_{}", self.id)
+    }
+
+    /// The name of the clip's H.264 rendition for browsers: `meteor_<id>_browser.mp4`.
+    pub fn browser_clip_name(&self) -> String {
+        format!("{}_browser.mp4", self.file_stem())
+    }
+
+    /// Whether browsers need a rendition of the clip (its codec is H.265).
+    pub fn needs_browser_clip(&self) -> bool {
+        self.clip.is_some() && self.clip_codec.as_deref() == Some("H.265")
     }
 }
 

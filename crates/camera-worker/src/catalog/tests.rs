@@ -26,6 +26,8 @@ pub(crate) fn record(id: &str, minute: u32) -> Detection {
         clip: Some(format!("meteor_{id}.mp4")),
         clip_method: Some("remux".into()),
         clip_start_offset_s: Some(0.0),
+        clip_codec: None,
+        clip_browser: None,
         composite: Some(format!("meteor_{id}_composite.jpg")),
         composite_original: None,
         files_error: None,
@@ -111,4 +113,26 @@ fn label_names_parse() {
     assert_eq!("meteor".parse::<Label>(), Ok(Label::Meteor));
     assert_eq!("not_meteor".parse::<Label>(), Ok(Label::NotMeteor));
     assert!("maybe".parse::<Label>().unwrap_err().contains("maybe"));
+}
+
+#[test]
+fn a_browser_rendition_note_keeps_the_label_survives_a_restart_and_goes_with_the_files() {
+    let (dir, store) = store_with(&[("a", 1), ("b", 2)]);
+    let mut cat = Catalog::open(&store);
+    cat.set_label("a", Some(Label::Meteor)).unwrap();
+    std::fs::write(dir.path().join("meteor_a_browser.mp4"), b"mp4").unwrap();
+    assert!(cat.set_browser_clip("a", "meteor_a_browser.mp4").unwrap());
+    assert!(!cat.set_browser_clip("zz", "meteor_zz_browser.mp4").unwrap());
+    let a = Catalog::open(&store).get("a").unwrap();
+    assert_eq!(a.label, Some(Label::Meteor));
+    assert_eq!(
+        a.detection.clip_browser.as_deref(),
+        Some("meteor_a_browser.mp4")
+    );
+    assert_eq!(cat.get("b").unwrap().detection.clip_browser, None);
+    // Pruning removes it with the clip, and the record no longer names it.
+    cat.prune("a").unwrap();
+    assert!(!dir.path().join("meteor_a_browser.mp4").exists());
+    assert_eq!(cat.get("a").unwrap().detection.clip_browser, None);
+    assert!(!cat.set_browser_clip("a", "meteor_a_browser.mp4").unwrap());
 }

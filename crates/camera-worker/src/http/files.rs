@@ -1,5 +1,6 @@
 //! `GET /files/{name}`: a clip or image of this camera, with Range support (tower-http's
-//! ServeFile), after checking the name cannot leave the output directory.
+//! ServeFile), after checking the name cannot leave the output directory. A browser
+//! rendition not made yet is made first (`crate::rendition`).
 
 use super::{ApiError, AppState};
 use axum::body::Body;
@@ -33,7 +34,7 @@ pub async fn file(
         .field("name"));
     }
     let path = sh.output.join(&name);
-    if !path.is_file() {
+    if !path.is_file() && !crate::rendition::make_on_request(&sh, &name).await {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no file {name}"),

@@ -107,6 +107,8 @@ pub struct Shared {
     pub ring: SharedRing,
     pub writer: Writer,
     pub catalog: Arc<Mutex<Catalog>>,
+    /// H.264 copies of H.265 clips for browsers, made in the background or on request.
+    pub renditions: Arc<crate::rendition::Renditions>,
     settings: RwLock<Effective>,
     masks: MaskPaths,
     /// A mask made by `POST /mask`, waiting to be confirmed: PNG bytes and the sky share.
@@ -235,13 +237,20 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
     let needed = (p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s) as f64 + 2.0;
     let ring = Ring::new(Duration::from_secs_f64(cmd.buffer.max(needed)));
     let catalog = Arc::new(Mutex::new(Catalog::open(&store)));
+    let renditions = crate::rendition::Renditions::spawn(
+        &cmd.camera,
+        &cmd.output,
+        std::env::current_exe().context("finding the camera-worker binary")?,
+        catalog.clone(),
+    );
     let on_written = {
-        let catalog = catalog.clone();
+        let (catalog, renditions) = (catalog.clone(), renditions.clone());
         Box::new(move |d: &meteor_core::Detection| {
             catalog
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .add(d.clone())
+                .add(d.clone());
+            renditions.submit(d);
         })
     };
     let writer = Writer::spawn_with(
@@ -280,6 +289,7 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
         ring,
         writer,
         catalog,
+        renditions,
         settings: RwLock::new(effective),
         masks,
         mask_candidate: Mutex::new(None),

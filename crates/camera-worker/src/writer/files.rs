@@ -136,6 +136,7 @@ pub(super) fn write_event(
     let mut clip_name = None;
     let mut clip_method = None;
     let mut clip_start = None;
+    let mut clip_codec = None;
     if cfg.clips && low_space.is_none() {
         let name = format!("{stem}.mp4");
         let path = store.dir().join(&name);
@@ -146,6 +147,7 @@ pub(super) fn write_event(
                 );
                 clip_name = Some(name);
                 clip_method = Some(method.name().to_string());
+                clip_codec = Some(crate::rendition::clip_codec(method, &aus));
             }
             Err(Failure::DiskFull(e)) | Err(Failure::Other(e)) => {
                 tracing::error!(camera, id = %id, error = %e, "clip not written");
@@ -221,6 +223,8 @@ pub(super) fn write_event(
         clip: clip_name,
         clip_method,
         clip_start_offset_s: clip_start.map(round3),
+        clip_codec,
+        clip_browser: None,
         composite: comp,
         composite_original: comp_orig,
         files_error,

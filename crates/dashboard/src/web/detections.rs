@@ -121,8 +121,15 @@ pub fn decorate(app: &App, camera: &str, e: &Entry) -> Value {
         v[k].as_str()
             .map(|n| format!("/cameras/{}/files/{}", segment(camera), segment(n)))
     };
+    // Browsers cannot play HEVC: an H.265 clip has an H.264 rendition, which the worker
+    // makes on the first request when its record does not list it yet.
+    let browser = v["clip_browser"].as_str().map(str::to_string).or_else(|| {
+        (v["clip"].is_string() && v["clip_codec"] == "H.265")
+            .then(|| format!("meteor_{}_browser.mp4", e.id))
+    });
     let urls = json!({
         "clip": file("clip"),
+        "clip_browser": browser.map(|n| format!("/cameras/{}/files/{}", segment(camera), segment(&n))),
         "composite": file("composite"),
         "composite_original": file("composite_original"),
     });

@@ -2,7 +2,7 @@
 //! `camera-worker run` against simulated RTSP cameras from meteor-sim, killed, frozen and
 //! restarted as a test needs.
 
-use meteor_sim::serve::{CameraConfig, ServerConfig, SimServer};
+use meteor_sim::serve::{CameraConfig, Codec, ServerConfig, SimServer};
 use meteor_sim::{Background, MeteorSpec, RenderSpec};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -82,14 +82,16 @@ pub fn meteor_loop(seed: u64, at: f64) -> RenderSpec {
         ))
 }
 
-/// Simulated cameras at `/cam1`, `/cam2`, ... each with its own meteor time.
-pub fn sim_server(n: usize) -> SimServer {
+/// Simulated cameras at `/cam1`, `/cam2`, ... each with its own meteor time, in the codecs
+/// given (H.264 for the cameras after them).
+pub fn sim_server(n: usize, codecs: &[Codec]) -> SimServer {
     let cams = (0..n)
         .map(|i| {
             CameraConfig::new(
                 format!("/cam{}", i + 1),
                 meteor_loop(40 + i as u64, 5.0 + 3.0 * i as f64),
             )
+            .with_codec(codecs.get(i).copied().unwrap_or(Codec::H264))
         })
         .collect();
     SimServer::start(ServerConfig::new(cams)).expect("simulated cameras")
@@ -102,7 +104,18 @@ pub async fn fleet(
     dir: &Path,
     env: impl Fn(usize) -> Vec<(&'static str, &'static str)>,
 ) -> (SimServer, Vec<Worker>) {
-    let sim = tokio::task::spawn_blocking(move || sim_server(n))
+    fleet_codecs(n, &[], dir, env).await
+}
+
+/// [`fleet`] with the cameras' codecs (H.264 for those after the list).
+pub async fn fleet_codecs(
+    n: usize,
+    codecs: &[Codec],
+    dir: &Path,
+    env: impl Fn(usize) -> Vec<(&'static str, &'static str)>,
+) -> (SimServer, Vec<Worker>) {
+    let codecs = codecs.to_vec();
+    let sim = tokio::task::spawn_blocking(move || sim_server(n, &codecs))
         .await
         .unwrap();
     let mut workers: Vec<Worker> = (1..=n)

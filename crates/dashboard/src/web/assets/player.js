@@ -40,12 +40,18 @@
       const v = b.dataset.view;
       b.disabled = !url(d, v);
     }
+    // "download original": the untouched clip, whatever the player shows.
+    const dl = MW.$('p-download');
+    dl.hidden = !(d.urls && d.urls.clip);
+    if (dl.hidden) dl.removeAttribute('href');
+    else dl.href = d.urls.clip;
     setView(url(d, P.view) ? P.view : url(d, 'clip') ? 'clip' : 'composite');
   }
 
   function url(d, view) {
     const u = d.urls || {};
-    return view === 'clip' ? u.clip : view === 'original' ? u.composite_original : u.composite;
+    // The H.264 rendition when the clip is H.265 (browsers cannot play HEVC).
+    return view === 'clip' ? u.clip_browser || u.clip : view === 'original' ? u.composite_original : u.composite;
   }
 
   function setView(view) {
