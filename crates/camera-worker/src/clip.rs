@@ -1,6 +1,7 @@
 //! Clips: the compressed access units of an event, from the keyframe before it to the end of
 //! its post-roll, remuxed into an MP4 (faststart, so browsers play it while it loads) with the
-//! source's own timestamps, so it plays at the camera's true rate. Where the codec cannot go
+//! source's own timestamps, so it plays at the camera's true rate (after a mid-stream change
+//! of size or rate, the new ones: the caps come with the units). Where the codec cannot go
 //! into MP4 as it is, the clip is decoded and encoded to H.264 instead, and the record says so.
 
 use crate::ring::Au;
@@ -42,7 +43,8 @@ fn parser_for(caps: &gst::Caps) -> Option<&'static str> {
     let s = caps.structure(0)?;
     match s.name().as_str() {
         "video/x-h264" => Some("h264parse"),
-        "video/x-h265" => Some("h265parse"),
+        // hvc1 (parameter sets in the sample entry), not hev1: what HEVC players accept.
+        "video/x-h265" => Some("h265parse ! video/x-h265,stream-format=hvc1,alignment=au"),
         "video/mpeg" if s.get::<i32>("mpegversion").ok() == Some(4) => Some("mpeg4videoparse"),
         "image/jpeg" => Some("jpegparse"),
         "video/x-vp9" => Some("identity"),
@@ -114,6 +116,9 @@ pub(crate) fn push_all(pipeline: &gst::Pipeline, aus: &[Au]) -> Result<(), ClipE
     let src = appsrc(pipeline)?;
     let origin = origin_ns(aus);
     let caps = &aus[0].caps;
+    // One MP4 track has one format: after a mid-stream caps change (new size or rate) the
+    // clip ends. `Ring::slice` already cuts a clip to the caps in effect at the event (its
+    // pre-roll then starts at the first keyframe after the change), so this only guards.
     for au in aus.iter().take_while(|a| &a.caps == caps) {
         let mut b = au.buffer.copy();
         let bm = b.make_mut();

@@ -1,6 +1,10 @@
 //! The detection engine: frames in, finished meteor events out. Owns the detector, the
 //! tracker and the classifier for one stream, maps PTS to offsets and the wall clock, and
 //! counts what it rejected and why. Files, cameras and the simulator all run through it.
+//!
+//! A change of frame size or rate mid-stream (a camera's day/night profile) starts the
+//! detector and tracker again for the new geometry, with a WARN; the exclusion mask image is
+//! rescaled to whatever size the stream has (a WARN says so when they differ).
 
 use crate::classify::{self, Geometry, Reason, Verdict};
 use crate::detect::{mask::MaskImage, Detector};
@@ -22,6 +26,7 @@ pub struct Engine {
     rejected: BTreeMap<Reason, u64>,
     /// The current frame's candidates (reused: the per-frame path does not allocate).
     candidates: Vec<crate::detect::Candidate>,
+    corrupt_frames: u64,
 }
 
 struct State {
@@ -47,30 +52,63 @@ impl Engine {
             flashes_before: 0,
             rejected: BTreeMap::new(),
             candidates: Vec::new(),
+            corrupt_frames: 0,
         }
     }
 
     /// Processes one frame; returns the meteors that finished with it.
     pub fn process(&mut self, frame: &Frame) -> anyhow::Result<Vec<Event>> {
+        if frame.is_corrupted() {
+            // Concealed decoding errors look like motion: skipped, as a gap the tracker
+            // bridges like any missed frame, and kept out of the background.
+            self.corrupt_frames += 1;
+            return Ok(Vec::new());
+        }
         let origin = *self.origin_ns.get_or_insert(frame.pts_ns);
         let t = frame.pts_ns.saturating_sub(origin) as f64 / 1e9;
         let mut events = Vec::new();
-        let same_size = self
-            .state
-            .as_ref()
-            .is_some_and(|s| s.geometry.width == frame.width && s.geometry.height == frame.height);
-        if !same_size {
+        let fps = if frame.fps > 0.0 { frame.fps } else { 25.0 };
+        let same = self.state.as_ref().map(|s| {
+            let g = s.geometry;
+            (
+                g.width == frame.width && g.height == frame.height,
+                (g.fps - fps).abs() <= g.fps * 0.01,
+            )
+        });
+        if same != Some((true, true)) {
             if let Some(old) = self.state.as_ref() {
-                tracing::warn!(
-                    from = %format!("{}x{}", old.geometry.width, old.geometry.height),
-                    to = %format!("{}x{}", frame.width, frame.height),
+                let g = old.geometry;
+                // A day/night profile switch or a new connection at another size or rate:
+                // background, noise map, gates and durations all depend on both, so it all
+                // starts again, and the detector's warm-up keeps the switch itself (a jump in
+                // brightness and noise) from becoming an event.
+                let what = if same.is_some_and(|(size, _)| size) {
+                    "frame rate changed; relearning the background"
+                } else {
                     "resolution changed; relearning the background"
+                };
+                tracing::warn!(
+                    from = %format!("{}x{}@{:.2}", g.width, g.height, g.fps),
+                    to = %format!("{}x{}@{:.2}", frame.width, frame.height, fps),
+                    "{what}"
                 );
                 // What was being tracked is in the old geometry; it cannot finish as a meteor.
                 self.flashes_before += old.detector.flashes();
                 self.state = None;
             }
-            let fps = if frame.fps > 0.0 { frame.fps } else { 25.0 };
+            if let Some(m) = self.mask.as_ref() {
+                let (mw, mh) = m.size();
+                if (mw, mh) != (frame.width, frame.height) {
+                    tracing::warn!(
+                        mask = %m.path().display(),
+                        mask_size = %format!("{mw}x{mh}"),
+                        frame_size = %format!("{}x{}", frame.width, frame.height),
+                        "exclusion mask is {mw}x{mh}, the stream {}x{}: rescaling the mask",
+                        frame.width,
+                        frame.height
+                    );
+                }
+            }
             let detector = Detector::new(
                 self.params,
                 frame.width,
@@ -173,6 +211,11 @@ impl Engine {
                 .filter(|t| t.points.len() >= min_points)
                 .count()
         })
+    }
+
+    /// Frames skipped because the decoder flagged them corrupted.
+    pub fn corrupt_frames(&self) -> u64 {
+        self.corrupt_frames
     }
 
     pub fn frames(&self) -> u64 {

@@ -110,20 +110,39 @@ impl Ring {
     /// The access units of a clip from `start_ns` to `end_ns`: from the keyframe at or before
     /// the start (or the oldest keyframe kept), in decode order, up to the last unit whose time
     /// is at or before the end.
+    ///
+    /// One clip has one format: the units carry the caps in effect at `start_ns`. When the
+    /// stream's caps changed mid-stream (a new size or frame rate, new parameter sets), a clip
+    /// whose pre-roll spans the change starts at the first keyframe after it (the pre-roll is
+    /// shorter), and one whose post-roll spans a change ends before it (the post-roll is cut).
     pub fn slice(&self, start_ns: u64, end_ns: u64) -> Vec<Au> {
         let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let first = g
-            .aus
+        let aus = &g.aus;
+        // The unit showing the start, and the run of units sharing its caps.
+        let anchor = aus
             .iter()
-            .rposition(|a| a.keyframe && a.time_ns().is_some_and(|t| t <= start_ns))
-            .or_else(|| g.aus.iter().position(|a| a.keyframe));
+            .rposition(|a| a.time_ns().is_some_and(|t| t <= start_ns))
+            .unwrap_or(0);
+        let Some(caps) = aus.get(anchor).map(|a| &a.caps) else {
+            return Vec::new();
+        };
+        let run_start = aus
+            .iter()
+            .take(anchor + 1)
+            .rposition(|a| a.caps != *caps)
+            .map_or(0, |i| i + 1);
+        let in_run = |i: &usize| aus[*i].keyframe && aus[*i].caps == *caps;
+        let first = (run_start..=anchor)
+            .rev()
+            .find(|i| in_run(i) && aus[*i].time_ns().is_some_and(|t| t <= start_ns))
+            .or_else(|| (run_start..aus.len()).find(in_run));
         let Some(first) = first else {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for a in g.aus.iter().skip(first) {
+        for a in aus.iter().skip(first) {
             // Decode order: stop at the first unit whose decode time is past the end.
-            if a.dts_ns.or(a.pts_ns).is_some_and(|t| t > end_ns) {
+            if a.dts_ns.or(a.pts_ns).is_some_and(|t| t > end_ns) || a.caps != *caps {
                 break;
             }
             out.push(a.clone());
@@ -174,6 +193,30 @@ mod tests {
         assert_eq!(s.first().unwrap().pts_ns, Some(2_000_000_000));
         assert_eq!(s.last().unwrap().pts_ns, Some(4_000_000_000));
         assert_eq!(s.len(), 21);
+    }
+
+    #[test]
+    fn a_clip_keeps_to_the_caps_in_effect_at_its_start() {
+        let ring = filled(60);
+        // at 10 s the camera switches to another size at 5 fps, keyframe every second
+        let caps = gst::Caps::builder("video/x-h264")
+            .field("width", 320)
+            .build();
+        for i in 0..50u64 {
+            ring.push(buf(10_000 + i * 200, i % 5 == 0 && i > 0), caps.clone());
+        }
+        // an event just after the switch: the pre-roll starts at the first keyframe after it
+        let s = ring.slice(10_500_000_000, 13_000_000_000);
+        assert_eq!(s.first().unwrap().pts_ns, Some(11_000_000_000));
+        assert!(s.iter().all(|a| a.caps == caps));
+        assert_eq!(s.last().unwrap().pts_ns, Some(13_000_000_000));
+        // an event just before it: the post-roll ends with the old stream
+        let s = ring.slice(9_000_000_000, 12_000_000_000);
+        assert_eq!(s.first().unwrap().pts_ns, Some(9_000_000_000));
+        assert_eq!(s.last().unwrap().pts_ns, Some(9_900_000_000));
+        // well after it: as usual
+        let s = ring.slice(12_500_000_000, 14_000_000_000);
+        assert_eq!(s.first().unwrap().pts_ns, Some(12_000_000_000));
     }
 
     #[test]

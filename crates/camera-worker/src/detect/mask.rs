@@ -53,6 +53,11 @@ impl MaskImage {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Width and height of the image as loaded (`build` rescales it to any frame size).
+    pub fn size(&self) -> (u32, u32) {
+        (self.image.cols() as u32, self.image.rows() as u32)
+    }
 }
 
 /// Builds the keep-mask (255 = watch, 0 = ignore) at `size`.
@@ -127,6 +132,7 @@ mod tests {
         .unwrap();
         std::fs::write(&path, crate::picture::png(&img).unwrap()).unwrap();
         let mask = MaskImage::load(&path).unwrap();
+        assert_eq!(mask.size(), (20, 10));
         let m = build(Size::new(200, 100), Some(&mask), 0.0, 0.0).unwrap();
         assert_eq!(*m.at_2d::<u8>(50, 50).unwrap(), 255);
         assert_eq!(*m.at_2d::<u8>(50, 150).unwrap(), 0);

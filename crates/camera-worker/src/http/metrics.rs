@@ -33,6 +33,20 @@ pub async fn metrics(State(sh): State<AppState>) -> impl IntoResponse {
     );
     metric(
         &mut out,
+        "meteor_rtp_packets_lost_total",
+        "counter",
+        "RTP packets of the video lost in transport (UDP).",
+        s.lost_packets as f64,
+    );
+    metric(
+        &mut out,
+        "meteor_corrupt_frames_total",
+        "counter",
+        "Frames the decoder flagged corrupted (kept from detection).",
+        s.corrupt_frames as f64,
+    );
+    metric(
+        &mut out,
         "meteor_reconnects_total",
         "counter",
         "Connections opened after the first.",
@@ -134,6 +148,54 @@ pub async fn metrics(State(sh): State<AppState>) -> impl IntoResponse {
         ),
     ] {
         metric(&mut out, name, kind, help, v as f64);
+    }
+    // Browser renditions of H.265 clips (crate::rendition).
+    let r = &sh.renditions.stats;
+    for (name, kind, help, v) in [
+        (
+            "meteor_renditions_total",
+            "counter",
+            "H.264 browser renditions made.",
+            r.made.load(Relaxed) as f64,
+        ),
+        (
+            "meteor_renditions_queued",
+            "gauge",
+            "Renditions waiting or being made.",
+            r.queued.load(Relaxed) as f64,
+        ),
+        (
+            "meteor_renditions_dropped_total",
+            "counter",
+            "Renditions not queued because the queue was full (made on first request).",
+            r.dropped.load(Relaxed) as f64,
+        ),
+        (
+            "meteor_renditions_failed_total",
+            "counter",
+            "Renditions that failed.",
+            r.failed.load(Relaxed) as f64,
+        ),
+        (
+            "meteor_rendition_seconds_total",
+            "counter",
+            "Wall-clock seconds spent making renditions.",
+            r.wall_ms.load(Relaxed) as f64 / 1e3,
+        ),
+        (
+            "meteor_rendition_cpu_seconds_total",
+            "counter",
+            "CPU seconds the rendition transcodes used (niced child processes).",
+            r.cpu_ms.load(Relaxed) as f64 / 1e3,
+        ),
+        (
+            "meteor_rendition_clip_seconds_total",
+            "counter",
+            "Seconds of clip transcoded into renditions.",
+            r.clip_ms.load(Relaxed) as f64 / 1e3,
+        ),
+    ] {
+        metric(&mut out, name, kind, help, v);
     }
     if let Ok(u) = crate::disk::usage(&sh.output) {
         metric(

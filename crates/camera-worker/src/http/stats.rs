@@ -47,6 +47,8 @@ pub async fn stats(State(sh): State<AppState>) -> Json<Value> {
         "tracks": s.tracks,
         "frames": s.frames,
         "dropped_frames": s.dropped_frames,
+        "lost_packets": s.lost_packets,
+        "corrupt_frames": s.corrupt_frames,
         "reconnects": s.reconnects,
         "last_frame_age_s": s.last_frame.map(|t| round2(t.elapsed().as_secs_f64())),
         "detection_state": state.name(),

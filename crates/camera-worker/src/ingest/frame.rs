@@ -37,6 +37,12 @@ impl Frame {
         }
     }
 
+    /// The decoder concealed errors in this picture (lost packets, a broken slice): what it
+    /// shows is partly invented and must not be taken for the sky.
+    pub fn is_corrupted(&self) -> bool {
+        self.buffer.flags().contains(gst::BufferFlags::CORRUPTED)
+    }
+
     /// Runs `f` with the luma plane wrapped as an OpenCV Mat, without copying it.
     pub fn with_luma<R>(&self, f: impl FnOnce(&Mat) -> opencv::Result<R>) -> opencv::Result<R> {
         let map = self

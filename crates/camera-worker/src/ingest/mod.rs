@@ -45,4 +45,12 @@ pub trait Opener: Send + Sync {
     fn codec(&self) -> Option<String> {
         None
     }
+    /// RTP packets of the video stream lost on the current connection (sequence gaps the
+    /// jitter buffer gave up on); None for sources without RTP.
+    fn lost_packets(&self) -> Option<u64> {
+        None
+    }
+    /// A connection from `open` ended; `delivered` says whether it ever gave a frame (an
+    /// opener with choices, such as RTSP_TRANSPORT=auto, picks the next try from it).
+    fn connection_ended(&self, _delivered: bool) {}
 }

@@ -1,6 +1,7 @@
 //! RTSP cameras: `rtspsrc`, then the depayloader and parser for whatever video codec the
 //! camera announces in its SDP (H.264 or H.265), then the shared video branch. Audio and
-//! metadata streams are drained into a fakesink so they never block the video.
+//! metadata streams are drained into a fakesink so they never block the video. The jitter
+//! buffer of the video stream is kept (weakly) to count lost packets.
 
 use super::pipeline::{attach_discard, attach_video_branch, Outputs, Stream, StreamEvent};
 use super::{Opener, SourceError};
@@ -17,7 +18,8 @@ use std::time::Duration;
 pub enum Transport {
     Tcp,
     Udp,
-    /// TCP first; UDP when the camera refuses interleaved TCP.
+    /// TCP first; UDP after a TCP connection that gave no frame, and back to TCP after a
+    /// UDP one that gave none (rtspsrc's own fallback goes the other way: UDP first).
     Auto,
 }
 
@@ -36,12 +38,11 @@ impl std::str::FromStr for Transport {
 }
 
 impl Transport {
-    /// rtspsrc's `protocols` flags (it tries them in order).
+    /// rtspsrc's `protocols` flags for one connection.
     fn protocols(self) -> &'static str {
         match self {
-            Transport::Tcp => "tcp",
             Transport::Udp => "udp",
-            Transport::Auto => "tcp+udp-mcast+udp",
+            Transport::Tcp | Transport::Auto => "tcp",
         }
     }
 }
@@ -50,6 +51,10 @@ impl Transport {
 #[derive(Debug, Clone, Default)]
 pub struct StreamInfo {
     pub codec: Option<String>,
+    /// The RTP session of the video stream (rtspsrc's `recv_rtp_src_<session>_...` pad).
+    video_session: Option<u32>,
+    /// Every jitter buffer of the connection, by RTP session.
+    jitterbuffers: Vec<(u32, gst::glib::WeakRef<gst::Element>)>,
 }
 
 pub struct RtspOpener {
@@ -60,6 +65,8 @@ pub struct RtspOpener {
     /// How long rtspsrc waits on a silent TCP connection before failing.
     tcp_timeout: Duration,
     info: Arc<Mutex<StreamInfo>>,
+    /// With [`Transport::Auto`]: the next connection tries UDP.
+    auto_udp: AtomicBool,
 }
 
 impl RtspOpener {
@@ -70,6 +77,16 @@ impl RtspOpener {
             latency: Duration::from_millis(200),
             tcp_timeout: timeout,
             info: Arc::default(),
+            auto_udp: AtomicBool::new(false),
+        }
+    }
+
+    /// The transport of the next connection.
+    pub fn next_transport(&self) -> Transport {
+        match self.transport {
+            Transport::Auto if self.auto_udp.load(Ordering::Relaxed) => Transport::Udp,
+            Transport::Auto => Transport::Tcp,
+            t => t,
         }
     }
 
@@ -99,6 +116,31 @@ impl Opener for RtspOpener {
         self.info().codec
     }
 
+    fn connection_ended(&self, delivered: bool) {
+        if self.transport == Transport::Auto && !delivered {
+            let udp = !self.auto_udp.fetch_xor(true, Ordering::Relaxed);
+            let (from, to) = if udp { ("TCP", "UDP") } else { ("UDP", "TCP") };
+            tracing::info!(url = %self.describe(), "RTSP_TRANSPORT=auto: no frame over {from}; the next try uses {to}");
+        }
+    }
+
+    fn lost_packets(&self) -> Option<u64> {
+        let info = self.info.lock().unwrap_or_else(|p| p.into_inner());
+        let session = info.video_session?;
+        let lost = info
+            .jitterbuffers
+            .iter()
+            .filter(|(s, _)| *s == session)
+            .filter_map(|(_, jb)| jb.upgrade())
+            .filter_map(|jb| {
+                jb.property::<gst::Structure>("stats")
+                    .get::<u64>("num-lost")
+                    .ok()
+            })
+            .sum();
+        Some(lost)
+    }
+
     fn open(&self, ring: SharedRing, live: bool) -> Result<Stream, SourceError> {
         let name = self.describe();
         let fail = |detail: String| SourceError::Pipeline {
@@ -116,7 +158,7 @@ impl Opener for RtspOpener {
             .property("latency", self.latency.as_millis() as u32)
             .property("tcp-timeout", self.tcp_timeout.as_micros() as u64)
             .property("timeout", self.tcp_timeout.as_micros() as u64)
-            .property_from_str("protocols", self.transport.protocols())
+            .property_from_str("protocols", self.next_transport().protocols())
             // A camera's clock is not ours: timestamps follow arrival, smoothed.
             .property_from_str("buffer-mode", "auto");
         if let Some((user, pass)) = credentials {
@@ -134,6 +176,25 @@ impl Opener for RtspOpener {
         let info = self.info.clone();
         *info.lock().unwrap_or_else(|p| p.into_inner()) = StreamInfo::default();
         let source_name = name.clone();
+        // rtspsrc's rtpbin makes one jitter buffer per stream; the video's counts losses.
+        let jb_info = info.clone();
+        src.connect("new-manager", false, move |args| {
+            let manager = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
+            if manager.find_property("latency").is_some() {
+                let jb_info = jb_info.clone();
+                manager.connect("new-jitterbuffer", false, move |args| {
+                    let jb = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
+                    let session = args.get(2).and_then(|v| v.get::<u32>().ok())?;
+                    jb_info
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .jitterbuffers
+                        .push((session, jb.downgrade()));
+                    None
+                });
+            }
+            None
+        });
         src.connect_pad_added(move |_, pad| {
             let Some(pipeline) = weak.upgrade() else {
                 return;
@@ -154,7 +215,11 @@ impl Opener for RtspOpener {
                 return attach_discard(&pipeline, pad);
             };
             have_video.store(true, Ordering::SeqCst);
-            info.lock().unwrap_or_else(|p| p.into_inner()).codec = Some(codec.to_string());
+            {
+                let mut i = info.lock().unwrap_or_else(|p| p.into_inner());
+                i.codec = Some(codec.to_string());
+                i.video_session = session_of(&pad.name());
+            }
             if let Err(e) = link_depay(&pipeline, pad, depay, parse, out.clone()) {
                 let _ = tx.try_send(StreamEvent::Error(format!("{source_name}: {e}")));
             }
@@ -165,6 +230,16 @@ impl Opener for RtspOpener {
             .map_err(|_| fail("GStreamer could not start the RTSP source".into()))?;
         Ok(Stream::new(pipeline, rx, name, dropped))
     }
+}
+
+/// The RTP session of an rtspsrc pad named `recv_rtp_src_<session>_<ssrc>_<pt>`.
+fn session_of(pad_name: &str) -> Option<u32> {
+    pad_name
+        .strip_prefix("recv_rtp_src_")?
+        .split('_')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// `pad ! depay ! parse ! <video branch>`; the parser re-sends SPS/PPS with every keyframe so
@@ -200,4 +275,14 @@ fn link_depay(
     pad.link(&depay_sink)
         .map_err(|e| format!("cannot link the RTP video stream: {e:?}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_session_comes_from_the_pad_name() {
+        assert_eq!(super::session_of("recv_rtp_src_0_1234567_96"), Some(0));
+        assert_eq!(super::session_of("recv_rtp_src_2_99_8"), Some(2));
+        assert_eq!(super::session_of("src_0"), None);
+    }
 }

@@ -30,6 +30,10 @@ pub struct Snapshot {
     pub source_fps: Option<f64>,
     pub frames: u64,
     pub dropped_frames: u64,
+    /// RTP packets of the video lost in transport (all connections).
+    pub lost_packets: u64,
+    /// Frames the decoder flagged corrupted, kept from detection.
+    pub corrupt_frames: u64,
     pub reconnects: u64,
     pub last_frame: Option<Instant>,
     pub last_error: Option<String>,
@@ -73,6 +77,8 @@ struct Inner {
     snap: Snapshot,
     /// Dropped frames of earlier connections (each stream counts its own from zero).
     dropped_before: u64,
+    /// Lost packets of earlier connections.
+    lost_before: u64,
     /// (when, frames processed) once a second, for the processing rate.
     samples: VecDeque<(Instant, u64)>,
     processed: u64,
@@ -87,6 +93,7 @@ impl Default for Status {
                     ..Snapshot::default()
                 },
                 dropped_before: 0,
+                lost_before: 0,
                 samples: VecDeque::new(),
                 processed: 0,
             }),
@@ -173,9 +180,20 @@ impl Status {
         });
     }
 
+    /// A frame the decoder flagged corrupted.
+    pub fn corrupt_frame(&self) {
+        self.with(|i| i.snap.corrupt_frames += 1);
+    }
+
+    /// Packets lost so far on the current connection.
+    pub fn rtp_lost(&self, in_stream: u64) {
+        self.with(|i| i.snap.lost_packets = i.lost_before + in_stream);
+    }
+
     /// The connection ended; `error` says why.
     pub fn lost(&self, error: String) {
         self.with(|i| {
+            i.lost_before = i.snap.lost_packets;
             i.snap.connected = false;
             i.dropped_before = i.snap.dropped_frames;
             i.snap.last_error = Some(error);

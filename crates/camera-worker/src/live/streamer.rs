@@ -47,7 +47,8 @@ impl Streamer {
         let mut next_summary = Instant::now() + SUMMARY_EVERY;
         while !sh.shutdown.load(Ordering::Relaxed) {
             let started = Instant::now();
-            let end = self.connection(attempts > 0, &mut next_summary);
+            let (end, delivered) = self.connection(attempts > 0, &mut next_summary);
+            self.opener.connection_ended(delivered);
             attempts += 1;
             let End::Lost(reason) = end else { break };
             if started.elapsed() > HEALTHY_AFTER {
@@ -69,12 +70,13 @@ impl Streamer {
         tracing::info!(camera = %sh.camera, "streamer stopped");
     }
 
-    fn connection(&self, reconnect: bool, next_summary: &mut Instant) -> End {
+    /// Follows one connection until it ends; also says whether it gave any frame.
+    fn connection(&self, reconnect: bool, next_summary: &mut Instant) -> (End, bool) {
         let sh = &self.shared;
         sh.ring.clear();
         let stream = match self.opener.open(sh.ring.clone(), true) {
             Ok(s) => s,
-            Err(e) => return End::Lost(e.to_string()),
+            Err(e) => return (End::Lost(e.to_string()), false),
         };
         sh.status.connecting(reconnect);
         let mut engine: Option<(Engine, u64)> = None;
@@ -153,6 +155,10 @@ impl Streamer {
                 _ => {
                     let open = sh.window_active();
                     window = Some((Instant::now(), open));
+                    // Transport losses are read at the same pace.
+                    if let Some(n) = self.opener.lost_packets() {
+                        sh.status.rtp_lost(n);
+                    }
                     open
                 }
             };
@@ -177,6 +183,9 @@ impl Streamer {
                 (Engine::new(s.params, s.mask, sh.clock.now()), generation)
             });
             sh.status.set_state(DetectionState::Detecting);
+            if frame.is_corrupted() {
+                sh.status.corrupt_frame();
+            }
             let t0 = Instant::now();
             match eng.process(&frame) {
                 Ok(events) => self.submit(events),
@@ -201,7 +210,7 @@ impl Streamer {
         if !sh.writer.flush(Duration::from_secs(20)) {
             tracing::warn!(camera = %sh.camera, "event writer did not finish within 20 s");
         }
-        end
+        (end, !first)
     }
 
     fn submit(&self, events: Vec<crate::writer::Event>) {

@@ -347,3 +347,25 @@ impl Worker {
         }
     }
 }
+
+/// [`meteor_loop`]'s scene at another size and frame rate (a camera's night profile): the
+/// same two meteors at the same times, their paths scaled to the frame.
+pub fn meteor_loop_at(seed: u64, width: u32, height: u32, fps: f64) -> RenderSpec {
+    let (sx, sy) = (width as f64 / 640.0, height as f64 / 360.0);
+    let at = |x: f64, y: f64| [x * sx, y * sy];
+    RenderSpec::custom(seed, width, height, fps, 16.0)
+        .with_event(MeteorSpec::new(
+            at(80.0, 60.0),
+            at(330.0, 170.0),
+            4.0,
+            4.6,
+            25.0,
+        ))
+        .with_event(MeteorSpec::new(
+            at(560.0, 50.0),
+            at(380.0, 230.0),
+            10.0,
+            10.8,
+            25.0,
+        ))
+}

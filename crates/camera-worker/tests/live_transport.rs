@@ -1,0 +1,159 @@
+//! Transports of real cameras, on simulated ones: RTP over UDP with lost packets (counted in
+//! /stats and /metrics; the frames the decoder had to patch never become meteors, and the
+//! stream goes on), H.265 with an audio track over UDP, and RTSP_TRANSPORT=auto falling back
+//! to UDP when the camera refuses TCP.
+
+mod common;
+mod support;
+
+use meteor_sim::serve::CameraConfig;
+use std::time::{Duration, Instant};
+use support::{empty_loop, metric, serve, Worker};
+
+#[test]
+fn lost_packets_are_counted_and_damaged_frames_make_no_meteor() {
+    let server = serve(vec![
+        CameraConfig::new("/cam1", empty_loop(81)).with_keyframe_interval(2.0)
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let w = Worker::start(
+        &server.url("/cam1"),
+        &dir.path().join("cam1"),
+        &[("RTSP_TRANSPORT", "udp")],
+    );
+    w.wait_for("detecting", Duration::from_secs(20), |w| {
+        w.state() == "detecting"
+    });
+    assert_eq!(w.stats()["lost_packets"], 0);
+
+    // A lossy link for 20 s: one video packet in 10 goes missing.
+    server.packet_loss("/cam1", 10).unwrap();
+    let t = Instant::now();
+    w.wait_for("lost packets counted", Duration::from_secs(10), |w| {
+        w.stats()["lost_packets"].as_u64().unwrap_or(0) > 0
+    });
+    while t.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    server.packet_loss("/cam1", 0).unwrap();
+    let s = w.stats();
+    let lost = s["lost_packets"].as_u64().unwrap();
+    let corrupt = s["corrupt_frames"].as_u64().unwrap();
+    eprintln!("lost {lost} packets, {corrupt} corrupted frames kept from detection: {s}");
+    let m = w.metrics_text();
+    assert_eq!(
+        metric(&m, "meteor_rtp_packets_lost_total"),
+        Some(lost as f64),
+        "{m}"
+    );
+
+    // The stream goes on, and nothing it showed was a meteor.
+    let frames = s["frames"].as_u64().unwrap();
+    w.wait_for("frames after the loss", Duration::from_secs(10), |w| {
+        w.stats()["frames"].as_u64().unwrap_or(0) > frames + 50
+    });
+    assert!(
+        w.detections().is_empty(),
+        "damaged frames became meteors: {:?}",
+        w.detections()
+    );
+    assert_eq!(w.stats()["detection_state"], "detecting");
+}
+
+/// Every meteor the camera showed after `after` (and ended 4 s before now) was found.
+fn all_found(
+    server: &meteor_sim::serve::SimServer,
+    w: &Worker,
+    after: chrono::DateTime<chrono::Utc>,
+) -> usize {
+    let found = w.detections();
+    let due: Vec<_> = server
+        .truth("/cam1")
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.start > after && e.end + chrono::Duration::seconds(4) < chrono::Utc::now())
+        .collect();
+    for e in &due {
+        assert!(
+            found
+                .iter()
+                .any(|d| (d.start_time - e.start).num_milliseconds().abs() <= 1600),
+            "missed the meteor of {e:?}; found {found:#?}\n{}",
+            w.logs()
+        );
+    }
+    due.len()
+}
+
+#[test]
+fn h265_with_aac_audio_over_udp_finds_the_meteors_and_no_queue_grows() {
+    use meteor_sim::serve::{Audio, Codec};
+    let server = serve(vec![CameraConfig::new("/cam1", support::meteor_loop(82))
+        .with_codec(Codec::H265)
+        .with_audio(Audio::Aac)
+        .with_keyframe_interval(1.0)]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cam1");
+    let w = Worker::start(&server.url("/cam1"), &out, &[("RTSP_TRANSPORT", "udp")]);
+    w.wait_for("connected", Duration::from_secs(20), |w| {
+        w.stats()["connected"] == true
+    });
+    let connected = chrono::Utc::now() + chrono::Duration::milliseconds(2500);
+    // 36 s, two loops and more: the queues are sampled every second meanwhile.
+    let t = Instant::now();
+    let (mut max_queue, mut max_pending) = (0.0f64, 0.0f64);
+    while t.elapsed() < Duration::from_secs(36) {
+        let m = w.metrics_text();
+        max_queue = max_queue.max(metric(&m, "meteor_writer_queue_depth").unwrap_or(0.0));
+        max_pending = max_pending.max(metric(&m, "meteor_records_pending").unwrap_or(0.0));
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let n = all_found(&server, &w, connected);
+    assert!(n >= 3, "the test ran too short: {n} meteor(s) due");
+    let s = w.stats();
+    assert_eq!(s["codec"], "H.265");
+    assert_eq!(s["dropped_frames"], 0, "{s}");
+    assert!(
+        max_queue <= 1.0 && max_pending == 0.0,
+        "queues grew: writer {max_queue}, pending {max_pending}"
+    );
+    // The clip is the camera's own HEVC, at its rate.
+    let d = &w.detections()[0];
+    let probe = common::probe(&out.join(d.clip.as_deref().expect("a clip")));
+    assert!(probe.codec.contains("h265"), "clip codec {}", probe.codec);
+    assert!((probe.fps - 25.0).abs() < 0.01, "clip at {} fps", probe.fps);
+}
+
+#[test]
+fn auto_falls_back_to_udp_when_the_camera_refuses_tcp() {
+    let server = serve(vec![CameraConfig::new("/cam1", support::meteor_loop(83))
+        .with_udp_only(true)
+        .with_keyframe_interval(1.0)]);
+    let dir = tempfile::tempdir().unwrap();
+    // TCP is refused: with tcp the worker never gets a frame.
+    let tcp = Worker::start(
+        &server.url("/cam1"),
+        &dir.path().join("tcp"),
+        &[("RTSP_TRANSPORT", "tcp")],
+    );
+    let w = Worker::start(
+        &server.url("/cam1"),
+        &dir.path().join("cam1"),
+        &[("RTSP_TRANSPORT", "auto")],
+    );
+    w.wait_for("connected over UDP", Duration::from_secs(30), |w| {
+        w.stats()["connected"] == true
+    });
+    assert!(
+        w.logs()
+            .contains("no frame over TCP; the next try uses UDP"),
+        "{}",
+        w.logs()
+    );
+    let connected = chrono::Utc::now() + chrono::Duration::milliseconds(2500);
+    std::thread::sleep(Duration::from_secs(18));
+    assert!(all_found(&server, &w, connected) >= 1);
+    let s = tcp.stats();
+    assert_eq!(s["connected"], false, "TCP was not refused: {s}");
+    assert_eq!(s["frames"], 0);
+}
