@@ -65,8 +65,10 @@ pub fn truth(path: &Path) -> Truth {
     Truth::load(path).unwrap()
 }
 
-/// Frame rate, frame count and duration of a clip, by demuxing and parsing it with GStreamer.
+/// Frame size and rate, frame count and duration of a clip, by demuxing it with GStreamer.
 pub struct ClipProbe {
+    pub width: i32,
+    pub height: i32,
     pub fps: f64,
     pub frames: u64,
     pub duration_s: f64,
@@ -111,6 +113,8 @@ pub fn probe(path: &Path) -> ClipProbe {
         .unwrap_or(0.0);
     let span = (last - first) as f64 / 1e9;
     ClipProbe {
+        width: st.get::<i32>("width").unwrap_or(0),
+        height: st.get::<i32>("height").unwrap_or(0),
         fps,
         frames,
         duration_s: span,

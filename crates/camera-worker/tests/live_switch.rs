@@ -10,42 +10,11 @@ use chrono::{DateTime, Utc};
 use meteor_core::Detection;
 use meteor_sim::serve::{CameraConfig, ServedEvent, SimServer};
 use meteor_sim::RenderSpec;
-use std::path::Path;
 use std::time::Duration;
 use support::{meteor_loop, meteor_loop_at, serve, Worker};
 
 /// The camera's start lag (under one keyframe interval) plus jitter buffer and slack.
 const LAG_S: f64 = 1.6;
-
-/// Width, height and frame rate of a clip's video track, as demuxed.
-fn clip_format(path: &Path) -> (i32, i32, f64) {
-    use gstreamer as gst;
-    use gstreamer::prelude::*;
-    gst::init().unwrap();
-    let p = gst::parse::launch(&format!(
-        "filesrc location={} ! qtdemux ! appsink name=s sync=false",
-        path.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = p
-        .by_name("s")
-        .unwrap()
-        .downcast::<gstreamer_app::AppSink>()
-        .unwrap();
-    p.set_state(gst::State::Playing).unwrap();
-    let sample = sink.try_pull_sample(gst::ClockTime::from_seconds(10));
-    p.set_state(gst::State::Null).unwrap();
-    let caps = sample.expect("the clip has video").caps_owned().unwrap();
-    let st = caps.structure(0).unwrap();
-    let fps = st.get::<gst::Fraction>("framerate").unwrap();
-    (
-        st.get::<i32>("width").unwrap(),
-        st.get::<i32>("height").unwrap(),
-        fps.numer() as f64 / fps.denom() as f64,
-    )
-}
 
 /// Renders (and caches) a loop ahead, so a switch to it takes effect at once.
 fn prerender(spec: &RenderSpec) {
@@ -91,8 +60,9 @@ fn check_after_switch(
         .unwrap();
     assert_eq!(d.height, height);
     let clip = w.output.join(d.clip.as_ref().unwrap());
+    let probe = common::probe(&clip);
     assert_eq!(
-        clip_format(&clip),
+        (probe.width, probe.height, probe.fps),
         (width as i32, height as i32, fps),
         "{}",
         clip.display()

@@ -1,6 +1,7 @@
 //! Transports of real cameras, on simulated ones: RTP over UDP with lost packets (counted in
 //! /stats and /metrics; the frames the decoder had to patch never become meteors, and the
-//! stream goes on), H.265 with an audio track over UDP, and RTSP_TRANSPORT=auto falling back
+//! stream goes on), H.265 with AAC audio and a metadata stream over UDP (every meteor found,
+//! no queue grows for a minute), and RTSP_TRANSPORT=auto falling back
 //! to UDP when the camera refuses TCP.
 
 mod common;
@@ -86,11 +87,12 @@ fn all_found(
 }
 
 #[test]
-fn h265_with_aac_audio_over_udp_finds_the_meteors_and_no_queue_grows() {
+fn h265_with_aac_audio_and_metadata_over_udp_finds_the_meteors_and_no_queue_grows() {
     use meteor_sim::serve::{Audio, Codec};
     let server = serve(vec![CameraConfig::new("/cam1", support::meteor_loop(82))
         .with_codec(Codec::H265)
         .with_audio(Audio::Aac)
+        .with_metadata(true)
         .with_keyframe_interval(1.0)]);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cam1");
@@ -99,10 +101,10 @@ fn h265_with_aac_audio_over_udp_finds_the_meteors_and_no_queue_grows() {
         w.stats()["connected"] == true
     });
     let connected = chrono::Utc::now() + chrono::Duration::milliseconds(2500);
-    // 36 s, two loops and more: the queues are sampled every second meanwhile.
+    // A minute (nearly four loops): the queues are sampled every second meanwhile.
     let t = Instant::now();
     let (mut max_queue, mut max_pending) = (0.0f64, 0.0f64);
-    while t.elapsed() < Duration::from_secs(36) {
+    while t.elapsed() < Duration::from_secs(60) {
         let m = w.metrics_text();
         max_queue = max_queue.max(metric(&m, "meteor_writer_queue_depth").unwrap_or(0.0));
         max_pending = max_pending.max(metric(&m, "meteor_records_pending").unwrap_or(0.0));
@@ -110,6 +112,13 @@ fn h265_with_aac_audio_over_udp_finds_the_meteors_and_no_queue_grows() {
     }
     let n = all_found(&server, &w, connected);
     assert!(n >= 3, "the test ran too short: {n} meteor(s) due");
+    let logs = w.logs();
+    for extra in ["audio stream (MPEG4-GENERIC)", "application stream (X-GST)"] {
+        assert!(
+            logs.contains(&format!("ignoring the camera's {extra}")),
+            "{extra} not seen:\n{logs}"
+        );
+    }
     let s = w.stats();
     assert_eq!(s["codec"], "H.265");
     assert_eq!(s["dropped_frames"], 0, "{s}");

@@ -206,6 +206,7 @@ impl Opener for RtspOpener {
             let media = s.get::<&str>("media").unwrap_or("");
             let encoding = s.get::<&str>("encoding-name").unwrap_or("");
             if media != "video" || have_video.load(Ordering::SeqCst) {
+                tracing::info!(url = %source_name, media, encoding, "ignoring the camera's {media} stream ({encoding})");
                 return attach_discard(&pipeline, pad);
             }
             let Some((depay, parse, codec)) = depay_for(encoding) else {

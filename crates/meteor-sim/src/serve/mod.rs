@@ -178,6 +178,8 @@ pub struct CameraConfig {
     /// Only RTP over UDP: a client asking for TCP interleaving is refused (461), as some
     /// cameras do.
     pub udp_only: bool,
+    /// A metadata stream beside the video (media `application`, as ONVIF cameras send one).
+    pub metadata: bool,
 }
 
 impl CameraConfig {
@@ -192,7 +194,13 @@ impl CameraConfig {
             keyframe_interval_s: 1.0,
             switches: Vec::new(),
             udp_only: false,
+            metadata: false,
         }
+    }
+
+    pub fn with_metadata(mut self, metadata: bool) -> Self {
+        self.metadata = metadata;
+        self
     }
 
     pub fn with_udp_only(mut self, udp_only: bool) -> Self {

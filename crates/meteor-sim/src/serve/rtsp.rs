@@ -38,7 +38,22 @@ fn launch_line(mount: &MountState) -> String {
          ! {} name=pay0 pt=96 config-interval=-1",
         mount.codec.payloader()
     );
-    format!("( {video}{} )", mount.audio.launch())
+    // A metadata stream as ONVIF cameras add one: media `application`, a payload no video
+    // client knows (here serialized GStreamer buffers), about one packet a second.
+    let metadata = if mount.metadata {
+        let pay = if mount.audio == super::Audio::None {
+            "pay1"
+        } else {
+            "pay2"
+        };
+        format!(
+            " audiotestsrc is-live=true wave=silence samplesperbuffer=8000 \
+             ! audio/x-raw,rate=8000,channels=1 ! rtpgstpay name={pay} pt=107"
+        )
+    } else {
+        String::new()
+    };
+    format!("( {video}{}{metadata} )", mount.audio.launch())
 }
 
 /// Starts serving `mounts` on `bind:port` (0 = any free port).

@@ -25,6 +25,8 @@ pub(crate) struct MountState {
     pub keyframe_interval_s: f64,
     /// Refuses RTP over TCP (a camera that only streams over UDP).
     pub udp_only: bool,
+    /// Also serves a metadata stream (media `application`).
+    pub metadata: bool,
     /// The first segment's timeline: offsets (gaps, switches) count from its start.
     pub timeline: Timeline,
     /// The loops served, by start.
@@ -199,6 +201,7 @@ impl SimServer {
                         credentials: cam.credentials.clone(),
                         keyframe_interval_s: cam.keyframe_interval_s,
                         udp_only: cam.udp_only,
+                        metadata: cam.metadata,
                         schedule: Schedule::new(segments),
                         timeline,
                         control: Mutex::default(),
