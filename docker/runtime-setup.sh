@@ -24,9 +24,11 @@ KEEP="
 DONORS="gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   libgstreamer-plugins-bad1.0-0 libgstrtspserver-1.0-0"
 # good: RTSP client, RTP (de)payloaders and session, UDP, MP4/QuickTime mux+demux,
-#   Matroska demux, JPEG decode; bad: H.264/H.265/MPEG-4/AV1 parsers, JPEG parser, x265enc;
-# ugly: x264enc.
-PLUGINS="rtsp rtp rtpmanager udp isomp4 matroska jpeg videoparsersbad jpegformat x265 x264"
+#   Matroska demux, JPEG decode, G.711 and the AAC parser (meteor-sim's audio tracks);
+# bad: H.264/H.265/MPEG-4/AV1 parsers, JPEG parser, x265enc; ugly: x264enc (clips of codecs
+# MP4 cannot carry, and the browser renditions of H.265 clips).
+PLUGINS="rtsp rtp rtpmanager udp isomp4 matroska jpeg alaw mulaw audioparsers videoparsersbad
+  jpegformat x265 x264"
 # Shared libraries out of the donors: the parsers' codec helpers, and the RTSP server
 # (meteor-sim serve).
 LIBS="libgstcodecparsers-1.0.so.0 libgstrtspserver-1.0.so.0"
@@ -34,8 +36,10 @@ LIBS="libgstcodecparsers-1.0.so.0 libgstrtspserver-1.0.so.0"
 # meteor-sim render and serve). avdec_* come from gstreamer1.0-libav.
 ELEMENTS="rtspsrc rtph264depay rtph265depay rtpjpegdepay rtpmp4vdepay rtph264pay rtph265pay
   rtpbin udpsrc h264parse h265parse mpeg4videoparse av1parse jpegparse parsebin decodebin
-  videoconvert appsrc appsink tee queue filesrc filesink fakesink qtdemux matroskademux mp4mux
-  x264enc x265enc jpegdec avdec_h264 avdec_h265 typefind"
+  videoconvert videoscale appsrc appsink tee queue filesrc filesink fakesink qtdemux
+  matroskademux mp4mux x264enc x265enc jpegdec avdec_h264 avdec_h265 typefind
+  audiotestsrc audioconvert alawenc mulawenc avenc_aac aacparse rtppcmapay rtppcmupay
+  rtpmp4gpay rtpgstpay"
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
