@@ -3,7 +3,7 @@
 //! durations, checked once at start so a mistake is one clear error naming where it is.
 
 use clap::{Args, Parser, Subcommand};
-use meteor_core::window::{parse_timezone, NightWindow};
+use meteor_core::window::NightWindow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -47,23 +47,8 @@ pub struct ServeArgs {
     /// Address the page and API listen on.
     #[arg(long, env = "BIND", default_value = "0.0.0.0")]
     pub bind: String,
-    /// Site latitude for tonight's window (degrees, north positive).
-    #[arg(long, env = "LATITUDE", allow_hyphen_values = true)]
-    pub latitude: Option<f64>,
-    /// Site longitude for tonight's window (degrees, east positive).
-    #[arg(long, env = "LONGITUDE", allow_hyphen_values = true)]
-    pub longitude: Option<f64>,
-    /// IANA time zone for nights (noon to noon), the hourly chart and the times shown.
-    #[arg(long, env = "TIMEZONE", default_value = "UTC")]
-    pub timezone: String,
-    /// Sun altitude that makes it night: civil, nautical, astronomical or degrees (e.g. -10).
-    #[arg(
-        long,
-        env = "SUN_ALTITUDE",
-        default_value = "nautical",
-        allow_hyphen_values = true
-    )]
-    pub sun_altitude: String,
+    #[command(flatten)]
+    pub site: meteor_service::SiteArgs,
     /// Sent to the workers as `Authorization: Bearer <token>` with every change.
     #[arg(long, env = "API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
@@ -139,9 +124,8 @@ impl Config {
                 return Err(ConfigError(format!("camera {:?} is given twice", c.name)));
             }
         }
-        let site = NightWindow::from_site(a.latitude, a.longitude, &a.sun_altitude, &a.timezone)
-            .map_err(|e| ConfigError(e.to_string()))?;
-        let timezone = parse_timezone(&a.timezone).map_err(|e| ConfigError(e.to_string()))?;
+        let site = a.site.window().map_err(|e| ConfigError(e.to_string()))?;
+        let timezone = a.site.tz().map_err(|e| ConfigError(e.to_string()))?;
         for (name, d) in [
             ("POLL_INTERVAL", a.poll_interval),
             ("REQUEST_TIMEOUT", a.request_timeout),

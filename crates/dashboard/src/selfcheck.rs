@@ -4,8 +4,7 @@
 //! WARN (and once, at INFO, when it recovers).
 
 use crate::state::App;
-use meteor_core::health::{Check, ClockWatch, Level};
-use std::collections::BTreeMap;
+use meteor_core::health::{Check, ClockWatch, Level, SelfCheckLog};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -21,7 +20,7 @@ pub struct SelfCheck {
 struct Inner {
     clock: ClockWatch,
     jump: Option<f64>,
-    previous: BTreeMap<String, Level>,
+    log: SelfCheckLog,
 }
 
 /// A wall-clock step larger than this between runs (seconds) is a jump.
@@ -98,18 +97,7 @@ pub fn run_once(app: &App) {
         .inner
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    for c in &checks {
-        let before = inner.previous.insert(c.name.clone(), c.status);
-        match c.status {
-            Level::Ok if before.is_some_and(|b| b != Level::Ok) => {
-                tracing::info!(component = %c.name, detail = %c.detail, "self-check: {} recovered", c.name)
-            }
-            Level::Ok => {}
-            level => {
-                tracing::warn!(component = %c.name, status = level.name(), detail = %c.detail, "self-check: {} {}", c.name, level.name())
-            }
-        }
-    }
+    inner.log.log(&checks, None);
 }
 
 /// Runs the self-check every `SELF_CHECK_INTERVAL`, the first one interval after the start

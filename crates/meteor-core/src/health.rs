@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// How a component is doing, in the Nagios order (and exit codes) ok < warn < crit.
@@ -52,6 +53,32 @@ impl Check {
 /// The worst level among `checks` (ok when there are none).
 pub fn overall(checks: &[Check]) -> Level {
     checks.iter().map(|c| c.status).max().unwrap_or(Level::Ok)
+}
+
+/// The log of periodic self-checks: a WARN per failing component at every run, one INFO when
+/// a component recovers. Remembers each component's level from the previous run.
+#[derive(Debug, Default)]
+pub struct SelfCheckLog {
+    previous: BTreeMap<String, Level>,
+}
+
+impl SelfCheckLog {
+    /// Logs this run's `checks`; `camera` names the worker (none for the dashboard).
+    pub fn log(&mut self, checks: &[Check], camera: Option<&str>) {
+        let camera = camera.unwrap_or("");
+        for c in checks {
+            let before = self.previous.insert(c.name.clone(), c.status);
+            match c.status {
+                Level::Ok if before.is_some_and(|b| b != Level::Ok) => {
+                    tracing::info!(camera, component = %c.name, detail = %c.detail, "self-check: {} recovered", c.name)
+                }
+                Level::Ok => {}
+                level => {
+                    tracing::warn!(camera, component = %c.name, status = level.name(), detail = %c.detail, "self-check: {} {}", c.name, level.name())
+                }
+            }
+        }
+    }
 }
 
 /// Notices the wall clock moving differently from elapsed time (NTP stepping it, a manual

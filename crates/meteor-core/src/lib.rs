@@ -6,6 +6,7 @@
 //! self-check results services report in their logs, /healthz and /metrics.
 
 pub mod clock;
+pub mod disk;
 pub mod health;
 pub mod record;
 pub mod settings;

@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub mod logging;
+pub mod site;
 pub use logging::{init_logging, init_logging_with, LogArgs, LogError, LogGuard};
+pub use site::SiteArgs;
 
 /// Resolves on SIGTERM (what `docker stop` and systemd send) or Ctrl-C.
 pub async fn shutdown_signal() {
@@ -56,6 +58,25 @@ pub fn graceful_stop(
         tracing::info!("closed the remaining HTTP connections (live views)");
     };
     (signal, deadline)
+}
+
+/// A Prometheus label value: `\\`, `"` and newlines escaped.
+pub fn escape_label(v: &str) -> String {
+    v.replace('\\', r"\\")
+        .replace('"', "\\\"")
+        .replace('\n', r"\n")
+}
+
+/// CPU seconds (user + system) and resident bytes of this process, from /proc/self/stat
+/// (Linux); `None` elsewhere. Both services' /metrics show them.
+pub fn process_usage() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces, in parentheses): state is the
+    // first, utime the 12th, stime the 13th, rss the 22nd. USER_HZ is 100, pages 4 KiB.
+    let f: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    let rss_pages: f64 = f.get(21)?.parse().ok()?;
+    Some((ticks / 100.0, rss_pages * 4096.0))
 }
 
 /// GETs `url` (default `http://127.0.0.1:<port>/healthz`) and prints one line: `OK <url>:
@@ -123,6 +144,11 @@ pub fn url_pairs(raw: Option<&str>) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn labels_are_escaped() {
+        assert_eq!(super::escape_label("a\"b\\c\nd"), r#"a\"b\\c\nd"#);
+    }
+
     #[test]
     fn query_pairs_are_decoded_in_order() {
         assert_eq!(

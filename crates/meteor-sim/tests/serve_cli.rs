@@ -6,31 +6,41 @@ mod common;
 use common::Client;
 use meteor_sim::serve::Codec;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
+
+/// `meteor-sim serve --port 0 ARGS --truth-dir DIR`, and the lines it prints.
+fn serve(
+    args: &[&str],
+    truth_dir: &std::path::Path,
+) -> (Child, std::io::Lines<BufReader<ChildStdout>>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meteor-sim"))
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .arg("--truth-dir")
+        .arg(truth_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
+}
 
 #[test]
 fn serve_prints_urls_logs_truth_and_stops_on_sigint() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meteor-sim"))
-        .args([
-            "serve",
-            "--port",
-            "0",
+    let (mut child, mut lines) = serve(
+        &[
             "--camera",
             "north=shower:seed=4:320x240@30:loop=2",
             "--camera",
             "south=quiet:320x240:audio:loop=3",
             "--auth",
             "south=viewer:se:cr@t",
-            "--truth-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        ],
+        dir.path(),
+    );
     let north = lines.next().unwrap().unwrap();
     let south = lines.next().unwrap().unwrap();
     assert!(north.starts_with("/north: rtsp://127.0.0.1:"), "{north}");
@@ -75,25 +85,14 @@ fn serve_prints_urls_logs_truth_and_stops_on_sigint() {
 #[test]
 fn serve_switches_by_hand_as_the_camera_option_says() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meteor-sim"))
-        .args([
-            "serve",
-            "--port",
-            "0",
+    let (mut child, mut lines) = serve(
+        &[
             "--camera",
             "sw=quiet:seed=5:320x240@30:loop=2:audio=aac:switch=240x160@15:after=2",
-            "--truth-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let line = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
+        ],
+        dir.path(),
+    );
+    let line = lines.next().unwrap().unwrap();
     let url = line.split_once(": ").unwrap().1;
     let client = Client::connect(url, Codec::H264, "tcp");
     client.wait_frames(5, Duration::from_secs(8));

@@ -55,24 +55,11 @@ pub struct RunCmd {
     /// Write a clip for each meteor (composites and records are always written).
     #[arg(long, env = "EXTRACT_CLIPS", default_value_t = true, action = clap::ArgAction::Set)]
     pub extract_clips: bool,
-    #[arg(long, env = "LATITUDE", allow_hyphen_values = true)]
-    pub latitude: Option<f64>,
-    #[arg(long, env = "LONGITUDE", allow_hyphen_values = true)]
-    pub longitude: Option<f64>,
-    /// IANA time zone for nights and the hourly chart, e.g. Europe/Berlin.
-    #[arg(long, env = "TIMEZONE", default_value = "UTC")]
-    pub timezone: String,
+    #[command(flatten)]
+    pub site: meteor_service::SiteArgs,
     /// Detect only while the sun is below SUN_ALTITUDE at LATITUDE/LONGITUDE.
     #[arg(long, env = "ENABLE_TIME_WINDOW", default_value_t = false, action = clap::ArgAction::Set)]
     pub enable_time_window: bool,
-    /// civil, nautical, astronomical or degrees (e.g. -10).
-    #[arg(
-        long,
-        env = "SUN_ALTITUDE",
-        default_value = "nautical",
-        allow_hyphen_values = true
-    )]
-    pub sun_altitude: String,
     /// tcp, udp or auto (TCP, falling back to UDP).
     #[arg(long, env = "RTSP_TRANSPORT", default_value = "tcp")]
     pub transport: String,
@@ -218,13 +205,7 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
     let effective = Effective::new(chosen, &masks)?;
     // WindowError's messages name the variable (LATITUDE, SUN_ALTITUDE, TIMEZONE...).
     let window = if cmd.enable_time_window {
-        let site = NightWindow::from_site(
-            cmd.latitude,
-            cmd.longitude,
-            &cmd.sun_altitude,
-            &cmd.timezone,
-        )?;
-        Some(site.ok_or_else(|| {
+        Some(cmd.site.window()?.ok_or_else(|| {
             anyhow::anyhow!(
                 "ENABLE_TIME_WINDOW is on but LATITUDE and LONGITUDE are not set; give the camera's position in degrees"
             )
@@ -232,7 +213,7 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
     } else {
         None
     };
-    let tz = meteor_core::window::parse_timezone(&cmd.timezone)?;
+    let tz = cmd.site.tz()?;
     let p = effective.params;
     let needed = (p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s) as f64 + 2.0;
     let ring = Ring::new(Duration::from_secs_f64(cmd.buffer.max(needed)));

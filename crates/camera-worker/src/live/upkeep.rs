@@ -7,8 +7,7 @@ use super::Shared;
 use crate::disk;
 use crate::retention::{self, Outcome, Policy};
 use clap::Args;
-use meteor_core::health::{Check, ClockWatch, Level};
-use std::collections::BTreeMap;
+use meteor_core::health::{Check, ClockWatch, Level, SelfCheckLog};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -97,8 +96,7 @@ struct Inner {
     /// Files skipped by the writer as of the previous run.
     skipped_before: u64,
     skipped_since: u64,
-    /// Level per component at the previous run, for "recovered" lines.
-    previous: BTreeMap<String, Level>,
+    log: SelfCheckLog,
 }
 
 /// Silence after which a stream is critical rather than reconnecting.
@@ -108,6 +106,15 @@ const CLOCK_TOLERANCE_S: f64 = 2.0;
 
 /// Evaluates every component now.
 pub fn evaluate(sh: &Shared, args: &UpkeepArgs) -> Vec<Check> {
+    evaluate_with(sh, args, disk::usage(&sh.output))
+}
+
+/// [`evaluate`] with the output volume's usage already read (/metrics shows it too).
+pub fn evaluate_with(
+    sh: &Shared,
+    args: &UpkeepArgs,
+    usage: std::io::Result<disk::Usage>,
+) -> Vec<Check> {
     let inner = sh.upkeep.inner.lock().unwrap_or_else(|p| p.into_inner());
     let mut checks = vec![stream(sh)];
 
@@ -140,7 +147,7 @@ pub fn evaluate(sh: &Shared, args: &UpkeepArgs) -> Vec<Check> {
         Check::new("writer", Level::Ok, format!("{queue} event(s) queued"))
     });
 
-    checks.push(match disk::usage(&sh.output) {
+    checks.push(match usage {
         Err(e) => Check::new("disk", Level::Crit, format!("{}: {e}", sh.output.display())),
         Ok(u) => {
             let pct = u.used_percent();
@@ -265,18 +272,7 @@ pub fn run_once(sh: &Shared, args: &UpkeepArgs, policy: &Policy) {
     }
     let checks = evaluate(sh, args);
     let mut inner = sh.upkeep.inner.lock().unwrap_or_else(|p| p.into_inner());
-    for c in &checks {
-        let before = inner.previous.insert(c.name.clone(), c.status);
-        match c.status {
-            Level::Ok if before.is_some_and(|b| b != Level::Ok) => {
-                tracing::info!(camera = %sh.camera, component = %c.name, detail = %c.detail, "self-check: {} recovered", c.name)
-            }
-            Level::Ok => {}
-            level => {
-                tracing::warn!(camera = %sh.camera, component = %c.name, status = level.name(), detail = %c.detail, "self-check: {} {}", c.name, level.name())
-            }
-        }
-    }
+    inner.log.log(&checks, Some(&sh.camera));
 }
 
 /// Runs [`run_once`] at start and every interval until shutdown.

@@ -8,12 +8,7 @@ use axum::response::IntoResponse;
 use chrono::Utc;
 use std::fmt::Write;
 
-/// A label value: `\`, `"` and newlines escaped.
-pub fn escape_label(v: &str) -> String {
-    v.replace('\\', r"\\")
-        .replace('"', "\\\"")
-        .replace('\n', r"\n")
-}
+use meteor_service::escape_label;
 
 struct Out(String);
 
@@ -32,17 +27,6 @@ impl Out {
             }
         }
     }
-}
-
-/// CPU seconds and resident bytes from /proc (Linux); `None` elsewhere.
-fn process() -> Option<(f64, f64)> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // After the command: state is field 3, utime 14 and stime 15 (1-based), rss 24.
-    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
-    let rss_pages: f64 = f.get(21)?.parse().ok()?;
-    Some((ticks / 100.0, rss_pages * 4096.0))
 }
 
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
@@ -171,7 +155,7 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
             }
         }
     }
-    if let Some((cpu, rss)) = process() {
+    if let Some((cpu, rss)) = meteor_service::process_usage() {
         o.head(
             "process_cpu_seconds_total",
             "counter",
@@ -192,12 +176,4 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         )],
         o.0,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn labels_are_escaped() {
-        assert_eq!(super::escape_label("a\"b\\c\nd"), r#"a\"b\\c\nd"#);
-    }
 }

@@ -186,7 +186,9 @@ impl Tmpfs {
 
     /// Percent used as `df` counts it.
     pub fn used_percent(&self) -> f64 {
-        meteor_check::disk::usage(&self.path).unwrap().used_percent
+        meteor_check::disk::usage(&self.path)
+            .unwrap()
+            .used_percent()
     }
 
     /// Adds a filler file so that at least `percent` of the volume is used.
