@@ -24,6 +24,8 @@ pub enum Reason {
     Erratic,
     Diffuse,
     Flapping,
+    /// Starts where an earlier track was heading, at its pace (see `Tracker::continues`).
+    Continues,
     LowConfidence,
 }
 
@@ -42,6 +44,7 @@ impl Reason {
             Reason::Erratic => "erratic",
             Reason::Diffuse => "diffuse",
             Reason::Flapping => "flapping",
+            Reason::Continues => "continues_earlier_track",
             Reason::LowConfidence => "low_confidence",
         }
     }
@@ -142,9 +145,18 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     if f.duration_s > 2.0 && f.end_brightness > 0.6 {
         return reject(Some(f), Reason::Satellite);
     }
+    // An aircraft's steady lights, or a satellite seen for only part of its pass (the clip
+    // or the connection ended, it left the frame): slow and no dimmer at its ends. A slow
+    // meteor fades in and out.
+    if f.speed_px_s < 0.05 * diag && f.end_brightness > 0.4 {
+        return reject(Some(f), Reason::Satellite);
+    }
     // Insects, moths and lit birds near the lens: fat blobs. Meteors are thin streaks, and a
     // bright one that blooms wide also moves fast.
-    if f.width_px > 0.006 * diag && f.speed_px_s < 0.3 * diag {
+    // (At least 4 processing pixels: a streak is a few pixels wide at any resolution.)
+    if f.width_px > (0.0048 * diag).max(4.0 / p.scale.clamp(0.1, 1.0) as f64)
+        && f.speed_px_s < 0.3 * diag
+    {
         return reject(Some(f), Reason::Diffuse);
     }
     if f.swings >= 3 {
@@ -153,7 +165,9 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     if f.residual_px > allowed_residual {
         return reject(Some(f), Reason::Curved);
     }
-    if f.forward < 0.8 {
+    // Most steps standing still and then a jump: pieces of a cloud edge, noise, a changing
+    // digit. A meteor's steps are alike (slow ones included: spreads stay under 0.5).
+    if f.forward < 0.8 || f.speed_spread > MAX_SPEED_SPREAD {
         return reject(Some(f), Reason::Erratic);
     }
     let confidence = confidence(&f, p, allowed_residual);
@@ -165,6 +179,52 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
         confidence,
     }
 }
+
+/// Classifies a track, and when the whole is refused for a reason that stray sightings can
+/// cause (noise picked up before or after a faint meteor, a star it passed), its one long run
+/// of sightings without a gap on its own. Returns the verdict with the sightings it covers.
+pub fn classify_parts(track: Track, p: &DetectionParams, g: Geometry) -> (Verdict, Track) {
+    let whole = classify(&track, p, g);
+    let contaminated = matches!(
+        whole,
+        Verdict::Rejected {
+            reason: Reason::Blinking
+                | Reason::Curved
+                | Reason::Erratic
+                | Reason::Flapping
+                | Reason::TooSlow
+                | Reason::LowConfidence,
+            ..
+        }
+    );
+    if !contaminated {
+        return (whole, track);
+    }
+    // One run among stray sightings; several long runs are an object that blinks (a plane).
+    let mut long = track
+        .runs(SPLIT_GAP_FRAMES)
+        .into_iter()
+        .filter(|r| r.len() > STRAY_RUN);
+    let (Some(run), None) = (long.next(), long.next()) else {
+        return (whole, track);
+    };
+    if run.len() == track.points.len() || run.len() < p.min_frames as usize {
+        return (whole, track);
+    }
+    let part = track.part(run);
+    match classify(&part, p, g) {
+        meteor @ Verdict::Meteor { .. } => (meteor, part),
+        Verdict::Rejected { .. } => (whole, track),
+    }
+}
+
+/// Largest spread of step speeds (median absolute deviation over median) of a meteor.
+const MAX_SPEED_SPREAD: f64 = 1.0;
+
+/// A gap of more frames than this splits a refused track into runs (see `classify_parts`).
+const SPLIT_GAP_FRAMES: u64 = 2;
+/// Runs this short are stray sightings (noise, a star passed by) rather than the object.
+const STRAY_RUN: usize = 2;
 
 fn clamp01(v: f64) -> f64 {
     v.clamp(0.0, 1.0)
@@ -202,7 +262,12 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
     }
     let proj = |p: &crate::track::Point| (p.x as f64 - mx) * ux + (p.y as f64 - my) * uy;
     let perp = |p: &crate::track::Point| -(p.x as f64 - mx) * uy + (p.y as f64 - my) * ux;
-    let residual = (pts.iter().map(|p| perp(p).powi(2)).sum::<f64>() / n).sqrt();
+    // RMS over the closest 80 % of sightings: a star or a noise speck merged into one
+    // sighting must not make a straight meteor look curved; a real curve bends most of them.
+    let mut perps: Vec<f64> = pts.iter().map(|p| perp(p).powi(2)).collect();
+    perps.sort_by(|a, b| a.total_cmp(b));
+    let kept = ((perps.len() * 4).div_ceil(5)).max(1);
+    let residual = (perps[..kept].iter().sum::<f64>() / kept as f64).sqrt();
     // Half a streak's extent along the path: where the object's ends really are.
     let along =
         |p: &crate::track::Point| (ux.abs() * p.half_w as f64 + uy.abs() * p.half_h as f64) * 0.8;

@@ -164,13 +164,23 @@ impl Engine {
             return;
         };
         for track in st.tracker.take_finished() {
-            match classify::classify(&track, &self.params, st.geometry) {
+            let (mut verdict, track) = classify::classify_parts(track, &self.params, st.geometry);
+            if let Verdict::Meteor { features, .. } = verdict {
+                if st.tracker.continues(&track) {
+                    verdict = Verdict::Rejected {
+                        features: Some(features),
+                        reason: Reason::Continues,
+                    };
+                }
+            }
+            match verdict {
                 Verdict::Meteor {
                     features,
                     confidence,
                 } => {
                     let origin = self.origin_ns.unwrap_or(0);
                     let (first, last) = (track.first(), track.last());
+                    tracing::debug!(t0 = first.t, t1 = last.t, confidence, f = ?features, "track accepted");
                     let start_ns = origin + (first.t * 1e9).round() as u64;
                     events.push(Event {
                         features,

@@ -54,6 +54,31 @@ impl Track {
         }
     }
 
+    /// The sightings `range` of this track as a track of their own (same id).
+    pub fn part(&self, range: std::ops::Range<usize>) -> Track {
+        Track {
+            id: self.id,
+            points: self.points[range].to_vec(),
+            vx: self.vx,
+            vy: self.vy,
+            overflow: 0,
+        }
+    }
+
+    /// Runs of sightings with no gap longer than `max_gap` frames, as index ranges.
+    pub fn runs(&self, max_gap: u64) -> Vec<std::ops::Range<usize>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (i, w) in self.points.windows(2).enumerate() {
+            if w[1].frame - w[0].frame > max_gap {
+                out.push(start..i + 1);
+                start = i + 1;
+            }
+        }
+        out.push(start..self.points.len());
+        out
+    }
+
     fn predict(&self, frame: u64) -> (f32, f32) {
         let df = (frame - self.last().frame) as f32;
         (self.last().x + self.vx * df, self.last().y + self.vy * df)
@@ -63,6 +88,8 @@ impl Track {
 /// A track's sightings are capped: beyond this it is a satellite, a plane or a star, and only
 /// its first and latest points matter.
 const MAX_POINTS: usize = 600;
+/// How many times its own extent an object's first step may be (see `update`).
+const BLUR_REACH: f32 = 2.5;
 /// Live tracks beyond this are not started (a noise storm must not cost unbounded work).
 const MAX_TRACKS: usize = 256;
 
@@ -77,7 +104,25 @@ pub struct Tracker {
     finished: Vec<Track>,
     pairs: Vec<(f32, usize, usize)>,
     taken: Vec<bool>,
+    /// Where recently finished tracks were heading (see `continues`).
+    trails: std::collections::VecDeque<Trail>,
+    diag: f32,
 }
+
+/// A finished track's end and velocity, to recognise its continuation.
+#[derive(Debug, Clone, Copy)]
+struct Trail {
+    t: f64,
+    x: f32,
+    y: f32,
+    /// Full-resolution pixels per second.
+    vx: f32,
+    vy: f32,
+}
+
+/// Trails kept, and for how long: a satellite fading out for a few seconds and back.
+const MAX_TRAILS: usize = 64;
+const TRAIL_S: f64 = 20.0;
 
 impl Tracker {
     pub fn new(p: &DetectionParams, width: u32, height: u32, fps: f64) -> Tracker {
@@ -92,6 +137,8 @@ impl Tracker {
             finished: Vec::new(),
             pairs: Vec::new(),
             taken: Vec::new(),
+            trails: std::collections::VecDeque::new(),
+            diag,
         }
     }
 
@@ -109,7 +156,11 @@ impl Tracker {
             for (ci, c) in candidates.iter().enumerate() {
                 let extent = c.half_w.max(c.half_h) + tr.last().half_w.max(tr.last().half_h);
                 let gate = if tr.points.len() == 1 {
-                    self.first_gate * df.min(3.0) + extent
+                    // An object moving far between exposures is smeared along its path: a
+                    // meteor's streak is about as long as its step. Two dots far apart are
+                    // noise (or two stars) lining up by chance, however bright.
+                    let smear = BLUR_REACH * extent + self.gate;
+                    self.first_gate.min(smear) * df.min(3.0) + extent
                 } else {
                     self.gate + 0.35 * speed * df + extent
                 };
@@ -147,16 +198,69 @@ impl Tracker {
         let mut i = 0;
         while i < self.active.len() {
             if frame - self.active[i].last().frame > max_gap {
-                self.finished.push(self.active.swap_remove(i));
+                let done = self.active.swap_remove(i);
+                self.remember(&done);
+                self.finished.push(done);
             } else {
                 i += 1;
             }
         }
     }
 
+    /// True when `track` starts where an earlier, finished track was heading, at its pace:
+    /// the rest of a satellite or an aircraft that faded below the threshold for a while,
+    /// whose new piece alone would pass for a slow meteor.
+    pub fn continues(&self, track: &Track) -> bool {
+        let (first, last) = (track.first(), track.last());
+        let dt = last.t - first.t;
+        if dt <= 0.0 {
+            return false;
+        }
+        let (vx, vy) = (
+            (last.x - first.x) / dt as f32,
+            (last.y - first.y) / dt as f32,
+        );
+        let speed = vx.hypot(vy);
+        self.trails.iter().any(|tr| {
+            let gap = first.t - tr.t;
+            if !(0.0..=TRAIL_S).contains(&gap) {
+                return false;
+            }
+            let trail_speed = tr.vx.hypot(tr.vy);
+            let (px, py) = (tr.x + tr.vx * gap as f32, tr.y + tr.vy * gap as f32);
+            let miss = (first.x - px).hypot(first.y - py);
+            let cos = (vx * tr.vx + vy * tr.vy) / (speed * trail_speed).max(1e-6);
+            miss <= 0.01 * self.diag + 0.15 * trail_speed * gap as f32
+                && cos > 0.95
+                && (0.6..=1.6).contains(&(speed / trail_speed.max(1e-6)))
+        })
+    }
+
+    fn remember(&mut self, track: &Track) {
+        let (first, last) = (track.first(), track.last());
+        let dt = last.t - first.t;
+        let moved = (last.x - first.x).hypot(last.y - first.y);
+        if track.points.len() < 5 || dt <= 0.0 || moved < 0.01 * self.diag {
+            return;
+        }
+        if self.trails.len() == MAX_TRAILS {
+            self.trails.pop_front();
+        }
+        self.trails.push_back(Trail {
+            t: last.t,
+            x: last.x,
+            y: last.y,
+            vx: (last.x - first.x) / dt as f32,
+            vy: (last.y - first.y) / dt as f32,
+        });
+    }
+
     /// Ends every track (end of stream, or the stream was lost).
     pub fn finish_all(&mut self) {
-        self.finished.append(&mut self.active);
+        for done in std::mem::take(&mut self.active) {
+            self.remember(&done);
+            self.finished.push(done);
+        }
     }
 
     /// Tracks finished since the last call.
@@ -216,6 +320,15 @@ mod tests {
         }
     }
 
+    /// A streak smeared over `half` px each way, as a mover is during one exposure.
+    fn streak(x: f32, y: f32, half: f32) -> Candidate {
+        Candidate {
+            half_w: half,
+            half_h: half,
+            ..cand(x, y)
+        }
+    }
+
     fn tracker() -> Tracker {
         Tracker::new(&DetectionParams::default(), 1280, 720, 25.0)
     }
@@ -225,7 +338,7 @@ mod tests {
         let mut t = tracker();
         for f in 0..10u64 {
             let c = [
-                cand(100.0 + 30.0 * f as f32, 100.0 + 10.0 * f as f32),
+                streak(100.0 + 30.0 * f as f32, 100.0 + 10.0 * f as f32, 14.0),
                 cand(400.0, 300.0),
             ];
             t.update(f, f as f64 / 25.0, &c);
@@ -235,6 +348,53 @@ mod tests {
         assert_eq!(mover.points.len(), 10);
         let star = t.active().iter().find(|tr| tr.first().x == 400.0).unwrap();
         assert_eq!(star.points.len(), 10);
+    }
+
+    /// Two dots 60 px apart in consecutive frames are not one object moving: it would have
+    /// been smeared into a streak about that long. The same step by a streak is followed.
+    #[test]
+    fn far_apart_dots_do_not_link_but_streaks_do() {
+        let mut t = tracker();
+        for f in 0..4u64 {
+            t.update(f, 0.0, &[cand(100.0 + 60.0 * f as f32, 200.0)]);
+        }
+        assert!(t.active().iter().all(|tr| tr.points.len() == 1));
+        let mut t = tracker();
+        for f in 0..4u64 {
+            t.update(f, 0.0, &[streak(100.0 + 60.0 * f as f32, 200.0, 25.0)]);
+        }
+        assert_eq!(t.active().len(), 1);
+        assert_eq!(t.active()[0].points.len(), 4);
+    }
+
+    /// A track that starts where a finished one was heading, at its pace, is its continuation
+    /// (a satellite that faded for a while); one crossing elsewhere or at another pace is not.
+    #[test]
+    fn a_continuation_is_recognised() {
+        let mut t = tracker();
+        // 50 px/s for 2 s, then gone.
+        for f in 0..50u64 {
+            let s = f as f64 / 25.0;
+            t.update(f, s, &[cand(100.0 + 50.0 * s as f32, 300.0)]);
+        }
+        for f in 50..70u64 {
+            t.update(f, f as f64 / 25.0, &[]);
+        }
+        assert_eq!(t.take_finished().len(), 1);
+        let later = |x0: f32, y0: f32, v: f32| {
+            Track::for_tests(
+                (0..10)
+                    .map(|i| {
+                        let s = 4.0 + i as f64 / 25.0;
+                        point(100 + i, s, &cand(x0 + v * (s - 4.0) as f32, y0))
+                    })
+                    .collect(),
+            )
+        };
+        // At 4 s it should be near x = 300.
+        assert!(t.continues(&later(302.0, 301.0, 50.0)));
+        assert!(!t.continues(&later(302.0, 500.0, 50.0)), "elsewhere");
+        assert!(!t.continues(&later(302.0, 301.0, 400.0)), "another pace");
     }
 
     #[test]
@@ -272,8 +432,8 @@ mod tests {
                 f,
                 0.0,
                 &[
-                    cand(x, 100.0 + 20.0 * f as f32),
-                    cand(x, 400.0 - 5.0 * f as f32),
+                    streak(x, 100.0 + 20.0 * f as f32, 12.0),
+                    streak(x, 400.0 - 5.0 * f as f32, 9.0),
                 ],
             );
         }

@@ -64,7 +64,7 @@ impl Sensitivity {
             Sensitivity::Medium => medium,
             Sensitivity::Low => DetectionParams {
                 k_sigma: 5.0,
-                min_threshold: 8.0,
+                min_threshold: 5.0,
                 min_frames: 5,
                 min_length: 0.03,
                 min_confidence: 0.75,
@@ -72,17 +72,17 @@ impl Sensitivity {
             },
             Sensitivity::High => DetectionParams {
                 k_sigma: 3.5,
-                min_threshold: 5.0,
+                min_threshold: 2.0,
                 min_frames: 3,
-                min_confidence: 0.5,
+                min_confidence: 0.6,
                 ..medium
             },
             Sensitivity::Faint => DetectionParams {
                 k_sigma: 3.0,
-                min_threshold: 4.0,
+                min_threshold: 2.0,
                 min_area: 1,
-                min_frames: 5,
-                min_confidence: 0.45,
+                min_frames: 4,
+                min_confidence: 0.55,
                 ..medium
             },
             Sensitivity::Fireball => DetectionParams {
@@ -173,20 +173,20 @@ impl Default for DetectionParams {
     fn default() -> Self {
         DetectionParams {
             k_sigma: 4.0,
-            min_threshold: 6.0,
+            min_threshold: 2.0,
             min_area: 2,
             flash_ratio: 0.10,
             flash_holdoff_s: 0.5,
             scene_cut_candidates: 10,
             background_s: 1.5,
             max_gap_s: 0.5,
-            min_frames: 4,
-            min_length: 0.015,
+            min_frames: 3,
+            min_length: 0.008,
             min_speed: 0.01,
             max_speed: 4.0,
             max_duration_s: 8.0,
-            max_residual: 0.06,
-            min_confidence: 0.6,
+            max_residual: 0.01,
+            min_confidence: 0.65,
             exclude_bottom: 0.0,
             exclude_edge: 0.0,
             scale: 0.5,

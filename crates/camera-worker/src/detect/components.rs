@@ -39,6 +39,19 @@ impl Blob {
     pub fn height(&self) -> i32 {
         self.bottom - self.top + 1
     }
+
+    fn absorb(&mut self, o: &Blob) {
+        self.area += o.area;
+        self.left = self.left.min(o.left);
+        self.top = self.top.min(o.top);
+        self.right = self.right.max(o.right);
+        self.bottom = self.bottom.max(o.bottom);
+        self.sum_x += o.sum_x;
+        self.sum_y += o.sum_y;
+        if o.peak > self.peak {
+            (self.peak, self.peak_x, self.peak_y) = (o.peak, o.peak_x, o.peak_y);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -122,6 +135,50 @@ impl Components {
             }
         }
         Ok(&self.blobs)
+    }
+
+    /// Joins blobs whose bounding boxes, grown by `reach` - 1 pixels, touch (with `reach` 2:
+    /// pieces one empty pixel apart), when there
+    /// are at most `max_blobs` of them (a noise storm is left as it is). A faint streak
+    /// crosses the threshold in pieces; as one blob it keeps its true length and centroid.
+    pub fn merge_close(&mut self, reach: i32, max_blobs: usize) -> &[Blob] {
+        let n = self.blobs.len();
+        if reach <= 0 || n < 2 || n > max_blobs {
+            return &self.blobs;
+        }
+        self.parent.clear();
+        self.parent.extend(0..n as u32);
+        for i in 0..n {
+            let a = self.blobs[i];
+            for j in i + 1..n {
+                let b = &self.blobs[j];
+                // Blobs come in scan order of their top row: none further down can be close.
+                if b.top > a.bottom + reach {
+                    break;
+                }
+                if b.left <= a.right + reach && a.left <= b.right + reach {
+                    union(&mut self.parent, i as u32, j as u32);
+                }
+            }
+        }
+        // Roots are each set's smallest index (see `union`), so a root's slot is known
+        // before any of its members is folded in.
+        self.slot.clear();
+        self.slot.resize(n, u32::MAX);
+        let mut kept = 0;
+        for i in 0..n {
+            let root = find(&mut self.parent, i as u32) as usize;
+            if root == i {
+                self.slot[i] = kept as u32;
+                self.blobs.swap(kept, i);
+                kept += 1;
+            } else {
+                let b = self.blobs[i];
+                self.blobs[self.slot[root] as usize].absorb(&b);
+            }
+        }
+        self.blobs.truncate(kept);
+        &self.blobs
     }
 
     /// Unites every run of the previous row with the runs of this row it touches,
@@ -270,6 +327,36 @@ mod tests {
                 assert_eq!(*values.at_2d::<u8>(b.peak_y, b.peak_x).unwrap(), best);
             }
         }
+    }
+
+    /// Pieces of a broken streak within `reach` become one blob with their summed area, box
+    /// and brightest pixel; a piece further off stays apart.
+    #[test]
+    fn close_pieces_merge_and_far_ones_do_not() {
+        let mut mask = Mat::new_rows_cols_with_default(10, 40, CV_8UC1, Scalar::all(0.0)).unwrap();
+        let mut values = mask.clone();
+        for (x, y, v) in [
+            (2, 2, 5),
+            (3, 2, 5),
+            (5, 3, 9),
+            (6, 3, 5),
+            (8, 4, 5),
+            (30, 8, 7),
+        ] {
+            *mask.at_2d_mut::<u8>(y, x).unwrap() = 1;
+            *values.at_2d_mut::<u8>(y, x).unwrap() = v;
+        }
+        let mut comps = Components::default();
+        assert_eq!(comps.label(&mask, &values).unwrap().len(), 4);
+        let merged = comps.merge_close(2, 100).to_vec();
+        assert_eq!(merged.len(), 2, "{merged:?}");
+        let streak = merged.iter().find(|b| b.left == 2).unwrap();
+        assert_eq!((streak.area, streak.right, streak.bottom), (5, 8, 4));
+        assert_eq!((streak.peak, streak.peak_x, streak.peak_y), (9, 5, 3));
+        assert_eq!(streak.centroid(), (24.0 / 5.0, 14.0 / 5.0));
+        // Over `max_blobs` pieces: left as they are.
+        comps.label(&mask, &values).unwrap();
+        assert_eq!(comps.merge_close(2, 3).len(), 4);
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct FrameOutcome<'a> {
 
 /// A cap that keeps a noise storm from flooding the tracker.
 const MAX_CANDIDATES: usize = 64;
+/// Pieces of one faint streak with a one-pixel gap between them are joined into one.
+const MERGE_REACH: i32 = 2;
+/// Above this many components in a frame, pieces are not joined (a noise storm).
+const MERGE_MAX_BLOBS: usize = 400;
 /// Frames between refreshes of the per-pixel threshold map.
 const THRESHOLD_EVERY: u64 = 8;
 /// Mean absolute deviation to standard deviation, for Gaussian noise.
@@ -335,7 +339,8 @@ impl Detector {
     fn extract_candidates(&mut self) -> opencv::Result<usize> {
         let s = self.to_full;
         let mut found = 0;
-        for b in self.components.label(&self.mask, &self.diff)? {
+        self.components.label(&self.mask, &self.diff)?;
+        for b in self.components.merge_close(MERGE_REACH, MERGE_MAX_BLOBS) {
             if b.area < self.p.min_area {
                 continue;
             }

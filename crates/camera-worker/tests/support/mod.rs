@@ -70,7 +70,11 @@ impl Worker {
             ("OUTPUT_DIR".into(), output.display().to_string()),
             ("BIND".into(), "127.0.0.1".into()),
             ("STREAM_TIMEOUT".into(), "3".into()),
-            ("RUST_LOG".into(), "info".into()),
+            // WORKER_LOG=camera_worker::engine=debug shows why tracks were refused.
+            (
+                "RUST_LOG".into(),
+                std::env::var("WORKER_LOG").unwrap_or_else(|_| "info".into()),
+            ),
         ];
         for (k, v) in env {
             all.retain(|(a, _)| a != k);
