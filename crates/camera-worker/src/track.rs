@@ -54,6 +54,13 @@ impl Track {
         }
     }
 
+    /// Full-resolution pixels per second from the first sighting to the last, if time passed.
+    pub fn mean_velocity(&self) -> Option<(f32, f32)> {
+        let (first, last) = (self.first(), self.last());
+        let dt = (last.t - first.t) as f32;
+        (dt > 0.0).then(|| ((last.x - first.x) / dt, (last.y - first.y) / dt))
+    }
+
     /// The sightings `range` of this track as a track of their own (same id).
     pub fn part(&self, range: std::ops::Range<usize>) -> Track {
         Track {
@@ -211,15 +218,10 @@ impl Tracker {
     /// the rest of a satellite or an aircraft that faded below the threshold for a while,
     /// whose new piece alone would pass for a slow meteor.
     pub fn continues(&self, track: &Track) -> bool {
-        let (first, last) = (track.first(), track.last());
-        let dt = last.t - first.t;
-        if dt <= 0.0 {
+        let Some((vx, vy)) = track.mean_velocity() else {
             return false;
-        }
-        let (vx, vy) = (
-            (last.x - first.x) / dt as f32,
-            (last.y - first.y) / dt as f32,
-        );
+        };
+        let first = track.first();
         let speed = vx.hypot(vy);
         self.trails.iter().any(|tr| {
             let gap = first.t - tr.t;
@@ -238,9 +240,11 @@ impl Tracker {
 
     fn remember(&mut self, track: &Track) {
         let (first, last) = (track.first(), track.last());
-        let dt = last.t - first.t;
         let moved = (last.x - first.x).hypot(last.y - first.y);
-        if track.points.len() < 5 || dt <= 0.0 || moved < 0.01 * self.diag {
+        let Some((vx, vy)) = track.mean_velocity() else {
+            return;
+        };
+        if track.points.len() < 5 || moved < 0.01 * self.diag {
             return;
         }
         if self.trails.len() == MAX_TRAILS {
@@ -250,8 +254,8 @@ impl Tracker {
             t: last.t,
             x: last.x,
             y: last.y,
-            vx: (last.x - first.x) / dt as f32,
-            vy: (last.y - first.y) / dt as f32,
+            vx,
+            vy,
         });
     }
 

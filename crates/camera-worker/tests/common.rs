@@ -36,17 +36,7 @@ pub fn read_jsonl(path: &Path) -> Vec<Detection> {
         .collect()
 }
 
-/// Distance from `p` to the segment a-b.
-pub fn dist_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let len2 = dx * dx + dy * dy;
-    let u = if len2 == 0.0 {
-        0.0
-    } else {
-        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
-    };
-    ((p[0] - a[0] - u * dx).powi(2) + (p[1] - a[1] - u * dy).powi(2)).sqrt()
-}
+pub use meteor_sim::dist_to_segment;
 
 /// True when the detection is the truth's meteor: overlapping in time (0.5 s slack) and on
 /// its path.

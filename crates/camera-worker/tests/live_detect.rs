@@ -7,25 +7,13 @@ mod support;
 
 use chrono::{DateTime, Utc};
 use meteor_core::Detection;
-use meteor_sim::serve::{CameraConfig, ServedEvent};
+use meteor_sim::serve::CameraConfig;
 use std::collections::HashMap;
 use std::time::Duration;
-use support::{meteor_loop, serve, Worker};
+use support::{due, is_served, meteor_loop, secs, serve, Worker};
 
 /// A password with every character that breaks naive URL handling.
 const PASSWORD: &str = "s3cr:t@pw/%x";
-/// The camera's start lag (under one keyframe interval) plus jitter buffer and slack.
-const LAG_S: f64 = 1.6;
-
-fn on_path(d: &Detection, e: &ServedEvent) -> bool {
-    let (a, b) = (e.event.start_xy.unwrap(), e.event.end_xy.unwrap());
-    common::dist_to_segment(d.start_xy, a, b) <= 15.0
-        && common::dist_to_segment(d.end_xy, a, b) <= 15.0
-}
-
-fn secs(d: chrono::Duration) -> f64 {
-    d.num_milliseconds() as f64 / 1e3
-}
 
 #[test]
 fn finds_the_meteors_with_clips_composites_and_records_in_time() {
@@ -53,17 +41,11 @@ fn finds_the_meteors_with_clips_composites_and_records_in_time() {
     }
     let found = w.detections();
     let served = server.truth("/cam1").unwrap();
-    let due: Vec<&ServedEvent> = served
-        .iter()
-        .filter(|e| e.start > connected + chrono::Duration::milliseconds(2500))
-        .filter(|e| e.end + chrono::Duration::seconds(4) < Utc::now())
-        .collect();
+    let due = due(&served, connected + chrono::Duration::milliseconds(2500));
     assert!(due.len() >= 3, "the test ran too short: {served:?}");
 
     for e in &due {
-        let hit = found
-            .iter()
-            .find(|d| (secs(d.start_time - e.start)).abs() <= LAG_S && on_path(d, e));
+        let hit = found.iter().find(|d| is_served(d, e));
         let Some(d) = hit else {
             panic!("missed the meteor of {e:?}; found {found:#?}\n{}", w.logs());
         };
@@ -79,9 +61,7 @@ fn finds_the_meteors_with_clips_composites_and_records_in_time() {
     }
     for d in &found {
         assert!(
-            served
-                .iter()
-                .any(|e| (secs(d.start_time - e.start)).abs() <= LAG_S && on_path(d, e)),
+            served.iter().any(|e| is_served(d, e)),
             "a detection that is no meteor: {d:?}"
         );
     }

@@ -8,23 +8,10 @@ mod support;
 
 use chrono::{DateTime, Utc};
 use meteor_core::Detection;
-use meteor_sim::serve::{CameraConfig, Codec, ServedEvent};
+use meteor_sim::serve::{CameraConfig, Codec};
 use std::path::Path;
 use std::time::Duration;
-use support::{meteor_loop, metric, serve, Worker};
-
-/// The camera's start lag (under one keyframe interval) plus jitter buffer and slack.
-const LAG_S: f64 = 1.6;
-
-fn secs(d: chrono::Duration) -> f64 {
-    d.num_milliseconds() as f64 / 1e3
-}
-
-fn on_path(d: &Detection, e: &ServedEvent) -> bool {
-    let (a, b) = (e.event.start_xy.unwrap(), e.event.end_xy.unwrap());
-    common::dist_to_segment(d.start_xy, a, b) <= 15.0
-        && common::dist_to_segment(d.end_xy, a, b) <= 15.0
-}
+use support::{due, is_served, meteor_loop, metric, serve, Worker};
 
 /// The four-character type of the first sample entry in the MP4's `stsd` box.
 fn sample_entry(path: &Path) -> String {
@@ -55,27 +42,19 @@ fn h265_camera_gives_hvc1_clips_and_h264_browser_renditions() {
     // Two loops: four meteors, of which the first may fall in the warm-up.
     std::thread::sleep(Duration::from_secs(34));
     let served = server.truth("/cam1").unwrap();
-    let due: Vec<&ServedEvent> = served
-        .iter()
-        .filter(|e| e.start > connected + chrono::Duration::milliseconds(2500))
-        .filter(|e| e.end + chrono::Duration::seconds(4) < Utc::now())
-        .collect();
+    let due = due(&served, connected + chrono::Duration::milliseconds(2500));
     assert!(due.len() >= 3, "the test ran too short: {served:?}");
     let found = w.detections();
     for e in &due {
         assert!(
-            found
-                .iter()
-                .any(|d| secs(d.start_time - e.start).abs() <= LAG_S && on_path(d, e)),
+            found.iter().any(|d| is_served(d, e)),
             "missed the meteor of {e:?}; found {found:#?}\n{}",
             w.logs()
         );
     }
     for d in &found {
         assert!(
-            served
-                .iter()
-                .any(|e| secs(d.start_time - e.start).abs() <= LAG_S && on_path(d, e)),
+            served.iter().any(|e| is_served(d, e)),
             "a detection that is no meteor: {d:?}"
         );
     }

@@ -11,10 +11,7 @@ use meteor_core::Detection;
 use meteor_sim::serve::{CameraConfig, ServedEvent, SimServer};
 use meteor_sim::RenderSpec;
 use std::time::Duration;
-use support::{meteor_loop, meteor_loop_at, serve, Worker};
-
-/// The camera's start lag (under one keyframe interval) plus jitter buffer and slack.
-const LAG_S: f64 = 1.6;
+use support::{meteor_loop, meteor_loop_at, on_path, serve, Worker, LAG_S};
 
 /// Renders (and caches) a loop ahead, so a switch to it takes effect at once.
 fn prerender(spec: &RenderSpec) {
@@ -24,15 +21,9 @@ fn prerender(spec: &RenderSpec) {
 /// The served event `d` is, if any: on its path, starting while it was shown (plus lag).
 fn served_as<'a>(d: &Detection, served: &'a [ServedEvent]) -> Option<&'a ServedEvent> {
     served.iter().find(|e| {
-        let (Some(a), Some(b)) = (e.event.start_xy, e.event.end_xy) else {
-            return false;
-        };
         let lag = chrono::Duration::milliseconds((LAG_S * 1e3) as i64);
         let slack = chrono::Duration::milliseconds(300);
-        d.start_time >= e.start - slack
-            && d.start_time <= e.end + lag
-            && common::dist_to_segment(d.start_xy, a, b) <= 15.0
-            && common::dist_to_segment(d.end_xy, a, b) <= 15.0
+        d.start_time >= e.start - slack && d.start_time <= e.end + lag && on_path(d, e)
     })
 }
 

@@ -9,7 +9,7 @@ mod support;
 
 use meteor_sim::serve::CameraConfig;
 use std::time::{Duration, Instant};
-use support::{empty_loop, metric, serve, Worker};
+use support::{due, empty_loop, metric, serve, Worker};
 
 #[test]
 fn lost_packets_are_counted_and_damaged_frames_make_no_meteor() {
@@ -68,12 +68,8 @@ fn all_found(
     after: chrono::DateTime<chrono::Utc>,
 ) -> usize {
     let found = w.detections();
-    let due: Vec<_> = server
-        .truth("/cam1")
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.start > after && e.end + chrono::Duration::seconds(4) < chrono::Utc::now())
-        .collect();
+    let served = server.truth("/cam1").unwrap();
+    let due = due(&served, after);
     for e in &due {
         assert!(
             found

@@ -36,6 +36,7 @@ mod sky;
 mod spec;
 mod stars;
 
+pub use draw::dist_to_segment;
 pub use encode::{bitrate_kbps, encode_mp4, render_clip, RenderOutput};
 pub use error::SimError;
 pub use events::{

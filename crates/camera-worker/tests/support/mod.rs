@@ -3,8 +3,9 @@
 //! for its API on 127.0.0.1.
 #![allow(dead_code)]
 
+use chrono::{DateTime, Utc};
 use meteor_core::Detection;
-use meteor_sim::serve::{CameraConfig, ServerConfig, SimServer};
+use meteor_sim::serve::{CameraConfig, ServedEvent, ServerConfig, SimServer};
 use meteor_sim::{MeteorSpec, RenderSpec};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,36 @@ pub fn meteor_loop(seed: u64) -> RenderSpec {
 /// A 6 s loop with nothing but sky and noise.
 pub fn empty_loop(seed: u64) -> RenderSpec {
     RenderSpec::custom(seed, 640, 360, 25.0, 6.0)
+}
+
+/// The camera's start lag (under one keyframe interval) plus jitter buffer and slack.
+pub const LAG_S: f64 = 1.6;
+
+pub fn secs(d: chrono::Duration) -> f64 {
+    d.num_milliseconds() as f64 / 1e3
+}
+
+/// Whether both ends of `d` lie within 15 px of the path of the served meteor `e`.
+pub fn on_path(d: &Detection, e: &ServedEvent) -> bool {
+    let (Some(a), Some(b)) = (e.event.start_xy, e.event.end_xy) else {
+        return false;
+    };
+    meteor_sim::dist_to_segment(d.start_xy, a, b) <= 15.0
+        && meteor_sim::dist_to_segment(d.end_xy, a, b) <= 15.0
+}
+
+/// Whether `d` is the served meteor `e`: on its path, starting within `LAG_S` of it.
+pub fn is_served(d: &Detection, e: &ServedEvent) -> bool {
+    secs(d.start_time - e.start).abs() <= LAG_S && on_path(d, e)
+}
+
+/// The served events that started after `after` and ended over 4 s ago: those the worker
+/// must have reported by now.
+pub fn due(served: &[ServedEvent], after: DateTime<Utc>) -> Vec<&ServedEvent> {
+    served
+        .iter()
+        .filter(|e| e.start > after && e.end + chrono::Duration::seconds(4) < Utc::now())
+        .collect()
 }
 
 pub fn serve(cams: Vec<CameraConfig>) -> SimServer {
