@@ -13,6 +13,7 @@ use crate::track::Tracker;
 use crate::writer::Event;
 use chrono::{DateTime, Utc};
 use meteor_core::DetectionParams;
+use opencv::core::Mat;
 use std::collections::BTreeMap;
 
 pub struct Engine {
@@ -128,8 +129,19 @@ impl Engine {
         }
         let st = self.state.as_mut().expect("set above");
         let cands = &mut self.candidates;
-        frame.with_luma(|luma| {
-            let o = st.detector.process(luma, t)?;
+        let shrunk = frame
+            .shrunk()
+            .filter(|s| st.detector.takes_shrunk(s.width, s.height, s.factor));
+        if shrunk.is_none() && !frame.has_full() {
+            // Shrunk for another scale (settings just changed): a one-frame gap.
+            return Ok(events);
+        }
+        let mut detect = |luma: Option<&Mat>| -> opencv::Result<()> {
+            let o = match (shrunk, luma) {
+                (Some(s), _) => st.detector.process_shrunk(&s.data, t)?,
+                (None, Some(luma)) => st.detector.process(luma, t)?,
+                (None, None) => unreachable!("checked above"),
+            };
             tracing::trace!(
                 t,
                 changed = o.changed_ratio,
@@ -141,7 +153,12 @@ impl Engine {
             cands.clear();
             cands.extend_from_slice(o.candidates);
             Ok(())
-        })?;
+        };
+        if shrunk.is_some() {
+            detect(None)?;
+        } else {
+            frame.with_luma(|luma| detect(Some(luma)))?;
+        }
         let candidates = &self.candidates;
         st.tracker.update(self.frames, t, candidates);
         self.frames += 1;

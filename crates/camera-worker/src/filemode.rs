@@ -4,7 +4,7 @@
 
 use crate::config::DetectionArgs;
 use crate::engine::Engine;
-use crate::ingest::{FileOpener, Opener, StreamEvent};
+use crate::ingest::{FileOpener, Opener, Shrink, StreamEvent};
 use crate::ring::Ring;
 use crate::store::Store;
 use crate::writer::{Writer, WriterConfig};
@@ -98,7 +98,7 @@ pub fn process_file(
     );
     let ring = Ring::new(retain);
     let opener = FileOpener::new(input);
-    let stream = opener.open(ring.clone(), false)?;
+    let stream = opener.open(ring.clone(), false, Shrink::new(p.scale))?;
     let out_dir = cmd.output.join(&camera);
     let store = Store::open(&out_dir).map_err(|e| anyhow::anyhow!("{}: {e}", out_dir.display()))?;
     let writer = Writer::spawn(

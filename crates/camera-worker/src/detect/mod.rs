@@ -8,13 +8,14 @@
 //! share of the sky changes at once is a flash (lightning, clouds lit up, a gain jump): it
 //! yields no candidates, does not teach the background, and holds detection off briefly.
 //!
-//! The buffers are allocated once; a frame costs a handful of vectorised OpenCV passes.
+//! The buffers are allocated once; a frame costs two sweeps over memory (see `prep`).
 
 pub mod components;
 pub mod mask;
+pub mod prep;
 
 use meteor_core::DetectionParams;
-use opencv::core::{self, Mat, Scalar, Size, CV_32F, CV_8U};
+use opencv::core::{self, Mat, Scalar, Size, CV_32F, CV_8UC1};
 use opencv::imgproc;
 use opencv::prelude::*;
 
@@ -69,17 +70,17 @@ pub struct Detector {
     /// Full-resolution pixels per processing pixel.
     to_full: f32,
     keep: Mat,
-    excluded: Mat,
     active_pixels: f64,
+    /// The frame's downscale factor when the fused sweep handles it (see `prep`).
+    fused: Option<usize>,
+    prep: prep::Prep,
     small: Mat,
     half: Mat,
     bg32: Mat,
     bg8: Mat,
     dev32: Mat,
-    devf: Mat,
     thr8: Mat,
     diff: Mat,
-    absd: Mat,
     mask: Mat,
     components: components::Components,
     noise_floor: f64,
@@ -110,9 +111,8 @@ impl Detector {
     ) -> Result<Detector, mask::MaskError> {
         let proc = processing_size(width, height, params.scale);
         let keep = mask::build(proc, mask_image, params.exclude_bottom, params.exclude_edge)?;
-        let mut excluded = Mat::default();
-        core::bitwise_not(&keep, &mut excluded, &core::no_array())?;
         let active_pixels = core::count_non_zero(&keep)?.max(1) as f64;
+        let zeros = || Mat::new_size_with_default(proc, CV_8UC1, Scalar::all(0.0));
         let fps = if fps.is_finite() && fps > 1.0 {
             fps
         } else {
@@ -124,18 +124,17 @@ impl Detector {
             proc,
             to_full: width as f32 / proc.width as f32,
             keep,
-            excluded,
             active_pixels,
-            small: Mat::default(),
+            fused: prep::fused_factor(width as i32, height as i32, proc.width, proc.height),
+            prep: prep::Prep::default(),
+            small: zeros()?,
             half: Mat::default(),
             bg32: Mat::default(),
             bg8: Mat::default(),
             dev32: Mat::default(),
-            devf: Mat::default(),
-            thr8: Mat::default(),
-            diff: Mat::default(),
-            absd: Mat::default(),
-            mask: Mat::default(),
+            thr8: zeros()?,
+            diff: zeros()?,
+            mask: zeros()?,
             components: components::Components::default(),
             noise_floor: 0.0,
             gain: 1.0,
@@ -176,11 +175,27 @@ impl Detector {
 
     /// Processes one frame's luma plane (full resolution), `t` seconds into the stream.
     pub fn process(&mut self, luma: &Mat, t: f64) -> opencv::Result<FrameOutcome<'_>> {
-        self.downscale(luma)?;
+        self.process_input(Input::Luma(luma), t)
+    }
+
+    /// Whether `process_shrunk` takes a `width` x `height` picture shrunk by `factor`.
+    pub fn takes_shrunk(&self, width: u32, height: u32, factor: usize) -> bool {
+        self.fused == Some(factor)
+            && self.proc.width == width as i32
+            && self.proc.height == height as i32
+    }
+
+    /// Processes a frame already shrunk by the stream (`ingest::Shrink`), which made it as
+    /// this detector would (see `takes_shrunk`).
+    pub fn process_shrunk(&mut self, small: &[u8], t: f64) -> opencv::Result<FrameOutcome<'_>> {
+        self.process_input(Input::Shrunk(small), t)
+    }
+
+    fn process_input(&mut self, input: Input<'_>, t: f64) -> opencv::Result<FrameOutcome<'_>> {
         self.candidates.clear();
         if self.frames == 0 {
-            self.small.convert_to(&mut self.bg32, CV_32F, 1.0, 0.0)?;
-            self.small.copy_to(&mut self.bg8)?;
+            self.sweep(input, false)?;
+            self.reset_background()?;
             self.dev32 = Mat::new_size_with_default(self.proc, CV_32F, Scalar::all(1.0))?;
             self.refresh_threshold()?;
             self.frames = 1;
@@ -192,15 +207,7 @@ impl Detector {
             });
         }
 
-        core::subtract(
-            &self.small,
-            &self.bg8,
-            &mut self.diff,
-            &core::no_array(),
-            -1,
-        )?;
-        core::compare(&self.diff, &self.thr8, &mut self.mask, core::CMP_GT)?;
-        let changed = core::count_non_zero(&self.mask)? as f64;
+        let changed = self.sweep(input, true)? as f64;
         let ratio = (changed / self.active_pixels) as f32;
         let warming = self.frames < self.warmup_frames;
 
@@ -215,8 +222,7 @@ impl Detector {
             let since = *self.flash_since.get_or_insert(t);
             if t - since > 1.0 {
                 // Not a flash but a new level (gain switch, lights on): adopt it.
-                self.small.convert_to(&mut self.bg32, CV_32F, 1.0, 0.0)?;
-                self.small.copy_to(&mut self.bg8)?;
+                self.reset_background()?;
                 self.flash_since = None;
             }
         } else {
@@ -234,8 +240,7 @@ impl Detector {
             {
                 tracing::debug!(t, found, usual, "scene cut: background restarted");
                 // The new scene is the new background.
-                self.small.convert_to(&mut self.bg32, CV_32F, 1.0, 0.0)?;
-                self.small.copy_to(&mut self.bg8)?;
+                self.reset_background()?;
                 self.holdoff_until = t + self.p.flash_holdoff_s as f64;
                 self.scene_cuts += 1;
                 suppressed = true;
@@ -258,31 +263,74 @@ impl Detector {
         })
     }
 
-    /// Brings the frame to processing size: an area average (a 2x2 or 4x4 box for the usual
-    /// scales, SIMD-fast) then a 3x3 Gaussian. Together they approximate `pyrDown`'s smoothing,
-    /// which keeps faint 1-2 px streaks above the noise, at half its cost.
-    fn downscale(&mut self, luma: &Mat) -> opencv::Result<()> {
-        let src = if self.proc.width == luma.cols() && self.proc.height == luma.rows() {
-            luma
-        } else {
-            imgproc::resize(
-                luma,
-                &mut self.half,
-                self.proc,
-                0.0,
-                0.0,
-                imgproc::INTER_AREA,
-            )?;
-            &self.half
+    /// Brings the frame to processing size and smooths it into `small`; with `compare`, also
+    /// fills `diff` and `mask` against the background. Returns the changed pixels.
+    fn sweep(&mut self, input: Input<'_>, compare: bool) -> opencv::Result<usize> {
+        let fused = match input {
+            Input::Luma(luma) if self.fused.is_none() => {
+                self.downscale_opencv(luma)?;
+                None
+            }
+            Input::Luma(luma) => self.fused.map(|f| (luma, f)),
+            Input::Shrunk(small) => {
+                let own = self.small.data_bytes_mut()?;
+                if own.len() != small.len() {
+                    return Err(opencv::Error::new(
+                        core::StsBadSize,
+                        format!(
+                            "shrunk frame of {} pixels, expected {}",
+                            small.len(),
+                            own.len()
+                        ),
+                    ));
+                }
+                own.copy_from_slice(small);
+                None
+            }
         };
+        let cmp = if compare {
+            Some(prep::Compare {
+                bg: self.bg8.data_bytes()?,
+                thr: self.thr8.data_bytes()?,
+                diff: self.diff.data_bytes_mut()?,
+                mask: self.mask.data_bytes_mut()?,
+            })
+        } else {
+            None
+        };
+        let small = self.small.data_bytes_mut()?;
+        match fused {
+            Some((luma, f)) => self.prep.run(luma, f, small, cmp),
+            None => Ok(cmp.map_or(0, |c| prep::compare(small, c.bg, c.thr, c.diff, c.mask))),
+        }
+    }
+
+    /// The general path, for scales the fused sweep does not handle: an area average then a
+    /// 3x3 Gaussian (together close to `pyrDown`'s smoothing, which keeps faint 1-2 px
+    /// streaks above the noise).
+    fn downscale_opencv(&mut self, luma: &Mat) -> opencv::Result<()> {
+        imgproc::resize(
+            luma,
+            &mut self.half,
+            self.proc,
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
         imgproc::gaussian_blur(
-            src,
+            &self.half,
             &mut self.small,
             Size::new(3, 3),
             0.0,
             0.0,
             core::BORDER_DEFAULT,
         )
+    }
+
+    /// Makes the current frame the background.
+    fn reset_background(&mut self) -> opencv::Result<()> {
+        self.small.convert_to(&mut self.bg32, CV_32F, 1.0, 0.0)?;
+        self.small.copy_to(&mut self.bg8)
     }
 
     /// Teaches the background and the noise map the current frame.
@@ -295,13 +343,20 @@ impl Detector {
         // Every other frame, at twice the rate: same time constant, half the cost.
         if self.frames.is_multiple_of(2) || warming {
             let alpha = (if warming { 1.0 } else { 2.0 } / frames_const).min(1.0);
-            imgproc::accumulate_weighted(&self.small, &mut self.bg32, alpha, &core::no_array())?;
-            self.bg32.convert_to(&mut self.bg8, CV_8U, 1.0, 0.0)?;
+            prep::learn_background(
+                self.small.data_bytes()?,
+                self.bg32.data_typed_mut::<f32>()?,
+                self.bg8.data_bytes_mut()?,
+                alpha as f32,
+            );
         } else {
-            core::absdiff(&self.small, &self.bg8, &mut self.absd)?;
-            let beta = (2.0 / (self.fps * 2.0)).min(1.0);
-            let beta = if warming { 0.2 } else { beta };
-            imgproc::accumulate_weighted(&self.absd, &mut self.dev32, beta, &core::no_array())?;
+            let beta = (1.0 / self.fps).min(1.0);
+            prep::learn_deviation(
+                self.small.data_bytes()?,
+                self.bg8.data_bytes()?,
+                self.dev32.data_typed_mut::<f32>()?,
+                beta as f32,
+            );
         }
         if warming || self.frames.is_multiple_of(THRESHOLD_EVERY) {
             self.refresh_threshold()?;
@@ -316,22 +371,16 @@ impl Detector {
         } else if self.density < TARGET_DENSITY / 4.0 {
             self.gain = (self.gain / 1.03).max(1.0);
         }
-        let mean_dev = core::mean(&self.dev32, &self.keep)?[0];
-        self.noise_floor = mean_dev * MAD_TO_SIGMA;
-        // A pixel is never trusted to be quieter than half the sky's typical noise: smoothed
-        // (compressed) patches otherwise get thresholds of one or two luma steps.
-        core::max(&self.dev32, &Scalar::all(0.5 * mean_dev), &mut self.devf)?;
         let gain = self.p.k_sigma as f64 * MAD_TO_SIGMA * self.gain;
-        self.devf.convert_to(&mut self.thr8, CV_8U, gain, 0.5)?;
-        let mut floored = Mat::default();
-        core::max(
-            &self.thr8,
-            &Scalar::all(self.p.min_threshold as f64),
-            &mut floored,
-        )?;
-        self.thr8 = floored;
-        // 255 can never be exceeded: excluded pixels never change.
-        self.thr8.set_to(&Scalar::all(255.0), &self.excluded)?;
+        let min_thr = self.p.min_threshold.round().clamp(0.0, 255.0) as u8;
+        let mean_dev = prep::threshold_map(
+            self.dev32.data_typed::<f32>()?,
+            self.keep.data_bytes()?,
+            gain as f32,
+            min_thr,
+            self.thr8.data_bytes_mut()?,
+        );
+        self.noise_floor = mean_dev * MAD_TO_SIGMA;
         Ok(())
     }
 
@@ -366,6 +415,15 @@ impl Detector {
         }
         Ok(found)
     }
+}
+
+/// A frame as the detector gets it.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    /// The full-resolution luma plane.
+    Luma(&'a Mat),
+    /// Already at processing size (see `Detector::process_shrunk`).
+    Shrunk(&'a [u8]),
 }
 
 /// The size the detector works at: `scale` of the frame, rounded to whole pixels.

@@ -184,3 +184,47 @@ fn a_scene_cut_restarts_the_background_without_candidates() {
         "the new dot was not found"
     );
 }
+
+#[test]
+fn frames_shrunk_by_the_stream_give_what_full_frames_give() {
+    // The stream shrinks frames as they are decoded (`ingest::Shrink`); the detector must see
+    // exactly what it would have made from the full frame, so both paths find the same.
+    let (mut full, mut shrunk) = (
+        detector(DetectionParams::default()),
+        detector(DetectionParams::default()),
+    );
+    let mut prep = prep::Prep::default();
+    assert!(shrunk.takes_shrunk(W as u32 / 2, H as u32 / 2, 2));
+    assert!(!shrunk.takes_shrunk(W as u32, H as u32, 1));
+    let mut small = vec![0u8; (W / 2 * (H / 2)) as usize];
+    let mut found = 0;
+    for i in 0..60u64 {
+        let mut f = noisy_frame(i, 3.0);
+        if i >= 40 {
+            let x = 100 + 12 * (i as i32 - 40);
+            imgproc::circle(
+                &mut f,
+                Point::new(x, 150),
+                2,
+                Scalar::all(110.0),
+                imgproc::FILLED,
+                imgproc::LINE_8,
+                0,
+            )
+            .unwrap();
+        }
+        let t = i as f64 / FPS;
+        let a = full.process(&f, t).unwrap().candidates.to_vec();
+        prep.run(&f, 2, &mut small, None).unwrap();
+        let b = shrunk
+            .process_shrunk(&small, t)
+            .unwrap()
+            .candidates
+            .to_vec();
+        assert_eq!(a, b, "frame {i}");
+        found += a.len();
+    }
+    assert!(found >= 15, "the moving dot was found in {found} frames");
+    // A picture of the wrong size is refused, not misread.
+    assert!(shrunk.process_shrunk(&small[1..], 3.0).is_err());
+}

@@ -1,7 +1,7 @@
 //! Recorded video files: `filesrc ! parsebin`, whatever the container and codec.
 
 use super::pipeline::{attach_discard, attach_video_branch, Outputs, Stream, StreamEvent};
-use super::{Opener, SourceError};
+use super::{Opener, Shrink, SourceError};
 use crate::ring::SharedRing;
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -46,7 +46,7 @@ impl Opener for FileOpener {
         self.path.display().to_string()
     }
 
-    fn open(&self, ring: SharedRing, live: bool) -> Result<Stream, SourceError> {
+    fn open(&self, ring: SharedRing, live: bool, shrink: Shrink) -> Result<Stream, SourceError> {
         self.check_file()?;
         let name = self.describe();
         let fail = |detail: String| SourceError::Pipeline {
@@ -68,7 +68,7 @@ impl Opener for FileOpener {
             .map_err(|e| fail(e.to_string()))?;
         src.link(&parse).map_err(|e| fail(e.to_string()))?;
 
-        let (out, rx) = Outputs::new(ring, live);
+        let (out, rx) = Outputs::new(ring, live, shrink);
         let (tx, dropped) = (out.frames.clone(), out.dropped.clone());
         let have_video = Arc::new(AtomicBool::new(false));
         let weak = pipeline.downgrade();

@@ -1,10 +1,15 @@
-//! A decoded frame: the decoder's own buffer (never copied) and where its luma plane lies.
+//! A decoded frame: the decoder's own buffer (never copied) and where its luma plane lies,
+//! and/or its luma already shrunk to the detector's size (see `shrink`).
 
+use super::shrink::Shrunk;
 use gstreamer as gst;
 use opencv::core::{Mat, CV_8UC1};
 
 pub struct Frame {
-    buffer: gst::Buffer,
+    /// The decoder's buffer; released early when the shrunk picture is all that is needed.
+    buffer: Option<gst::Buffer>,
+    shrunk: Option<Shrunk>,
+    corrupted: bool,
     /// Byte offset and stride of the luma (Y) plane inside `buffer`.
     offset: usize,
     pub stride: usize,
@@ -27,7 +32,9 @@ impl Frame {
         fps: f64,
     ) -> Frame {
         Frame {
-            buffer,
+            corrupted: buffer.flags().contains(gst::BufferFlags::CORRUPTED),
+            buffer: Some(buffer),
+            shrunk: None,
             offset,
             stride,
             width,
@@ -40,13 +47,36 @@ impl Frame {
     /// The decoder concealed errors in this picture (lost packets, a broken slice): what it
     /// shows is partly invented and must not be taken for the sky.
     pub fn is_corrupted(&self) -> bool {
-        self.buffer.flags().contains(gst::BufferFlags::CORRUPTED)
+        self.corrupted
+    }
+
+    /// The luma at processing size, when the stream made it.
+    pub fn shrunk(&self) -> Option<&Shrunk> {
+        self.shrunk.as_ref()
+    }
+
+    /// Whether the full picture is still here (`with_luma` works).
+    pub fn has_full(&self) -> bool {
+        self.buffer.is_some()
+    }
+
+    /// Attaches the shrunk luma; with `keep_full` false, gives the decoder's buffer back.
+    pub(crate) fn set_shrunk(&mut self, shrunk: Shrunk, keep_full: bool) {
+        self.shrunk = Some(shrunk);
+        if !keep_full {
+            self.buffer = None;
+        }
     }
 
     /// Runs `f` with the luma plane wrapped as an OpenCV Mat, without copying it.
     pub fn with_luma<R>(&self, f: impl FnOnce(&Mat) -> opencv::Result<R>) -> opencv::Result<R> {
-        let map = self
-            .buffer
+        let buffer = self.buffer.as_ref().ok_or_else(|| {
+            opencv::Error::new(
+                opencv::core::StsError,
+                "the full frame was not kept (only its shrunk luma)",
+            )
+        })?;
+        let map = buffer
             .map_readable()
             .map_err(|_| opencv::Error::new(opencv::core::StsError, "frame buffer not readable"))?;
         let needed = self.offset + self.stride * (self.height as usize - 1) + self.width as usize;

@@ -8,11 +8,13 @@ mod file;
 mod frame;
 mod pipeline;
 pub mod rtsp;
+mod shrink;
 
 pub use file::FileOpener;
 pub use frame::{CapsCache, Frame};
 pub(crate) use pipeline::describe_gst_error;
 pub use pipeline::{Stream, StreamEvent};
+pub use shrink::{Shrink, Shrunk};
 
 use std::path::PathBuf;
 
@@ -40,7 +42,13 @@ pub trait Opener: Send + Sync {
     fn describe(&self) -> String;
     /// Builds and starts the pipeline. `live` selects dropping over back-pressure: a file
     /// is read as fast as the detector goes; a camera never waits for the detector.
-    fn open(&self, ring: crate::ring::SharedRing, live: bool) -> Result<Stream, SourceError>;
+    /// `shrink` says what the detector wants of each frame (see `Shrink`).
+    fn open(
+        &self,
+        ring: crate::ring::SharedRing,
+        live: bool,
+        shrink: Shrink,
+    ) -> Result<Stream, SourceError>;
     /// The video codec of the current connection, once known (`H.264`, `H.265`, ...).
     fn codec(&self) -> Option<String> {
         None

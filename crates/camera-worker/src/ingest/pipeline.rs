@@ -9,6 +9,8 @@
 //! reads their first (Y) plane, so no colour conversion runs per frame.
 
 use super::frame::Frame;
+use super::shrink::{Shrink, Shrunk};
+use crate::detect::prep::Prep;
 use crate::ring::SharedRing;
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -127,17 +129,19 @@ pub(crate) struct Outputs {
     pub ring: SharedRing,
     pub live: bool,
     pub dropped: Arc<AtomicU64>,
+    pub shrink: Shrink,
 }
 
 impl Outputs {
     /// Fresh outputs for one connection, and the receiving end of its frame channel.
-    pub fn new(ring: SharedRing, live: bool) -> (Outputs, Receiver<StreamEvent>) {
+    pub fn new(ring: SharedRing, live: bool, shrink: Shrink) -> (Outputs, Receiver<StreamEvent>) {
         let (frames, rx) = std::sync::mpsc::sync_channel(FRAME_QUEUE);
         let out = Outputs {
             frames,
             ring,
             live,
             dropped: Arc::new(AtomicU64::new(0)),
+            shrink,
         };
         (out, rx)
     }
@@ -226,17 +230,21 @@ pub(crate) fn attach_video_branch(
     Ok(())
 }
 
-/// Sends every decoded frame (its buffer, not a copy) to the detector.
+/// Sends every decoded frame to the detector: shrunk here, while it is in cache, when the
+/// detector said how (see `Shrink`), else the decoder's buffer itself (never a copy).
 fn install_frame_callbacks(sink: &gst_app::AppSink, out: Outputs) {
     let eos_tx = out.frames.clone();
     let mut info = None;
+    let mut prep = Prep::default();
     sink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
                 let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                let Some(frame) = Frame::from_sample(&sample, &mut info) else {
+                let Some(mut frame) = Frame::from_sample(&sample, &mut info) else {
                     return Ok(gst::FlowSuccess::Ok);
                 };
+                drop(sample);
+                shrink_frame(&mut frame, &out.shrink, &mut prep);
                 if out.live {
                     match out.frames.try_send(StreamEvent::Frame(frame)) {
                         Ok(()) => {}
@@ -255,6 +263,31 @@ fn install_frame_callbacks(sink: &gst_app::AppSink, out: Outputs) {
             })
             .build(),
     );
+}
+
+/// Attaches the shrunk luma to `frame` (not to corrupted ones: the detector skips those).
+/// On failure the frame goes on whole, and the detector shrinks it itself.
+fn shrink_frame(frame: &mut Frame, shrink: &Shrink, prep: &mut Prep) {
+    let Some(factor) = shrink.factor(frame.width, frame.height) else {
+        return;
+    };
+    if frame.is_corrupted() {
+        return;
+    }
+    let (w, h) = (frame.width / factor as u32, frame.height / factor as u32);
+    let mut data = vec![0u8; (w * h) as usize];
+    if frame
+        .with_luma(|luma| prep.run(luma, factor, &mut data, None))
+        .is_ok()
+    {
+        let shrunk = Shrunk {
+            data,
+            width: w,
+            height: h,
+            factor,
+        };
+        frame.set_shrunk(shrunk, shrink.full_wanted());
+    }
 }
 
 /// Non-video streams (audio, metadata) are drained into a fakesink so they never block.

@@ -4,7 +4,7 @@
 //! buffer of the video stream is kept (weakly) to count lost packets.
 
 use super::pipeline::{attach_discard, attach_video_branch, Outputs, Stream, StreamEvent};
-use super::{Opener, SourceError};
+use super::{Opener, Shrink, SourceError};
 use crate::ring::SharedRing;
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -141,7 +141,7 @@ impl Opener for RtspOpener {
         Some(lost)
     }
 
-    fn open(&self, ring: SharedRing, live: bool) -> Result<Stream, SourceError> {
+    fn open(&self, ring: SharedRing, live: bool, shrink: Shrink) -> Result<Stream, SourceError> {
         let name = self.describe();
         let fail = |detail: String| SourceError::Pipeline {
             source_name: name.clone(),
@@ -169,7 +169,7 @@ impl Opener for RtspOpener {
         })?;
         pipeline.add(&src).map_err(|e| fail(e.to_string()))?;
 
-        let (out, rx) = Outputs::new(ring, live);
+        let (out, rx) = Outputs::new(ring, live, shrink);
         let (tx, dropped) = (out.frames.clone(), out.dropped.clone());
         let have_video = Arc::new(AtomicBool::new(false));
         let weak = pipeline.downgrade();

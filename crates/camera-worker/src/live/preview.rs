@@ -62,9 +62,14 @@ impl Preview {
         Some((jpeg, at.elapsed()))
     }
 
+    /// Whether anyone watches or waits for a snapshot: full frames are needed.
+    pub fn active(&self) -> bool {
+        self.watchers() > 0 || self.wanted.load(Ordering::Relaxed)
+    }
+
     /// Whether the streamer should encode this frame.
     pub fn due(&self) -> bool {
-        if self.watchers() == 0 && !self.wanted.load(Ordering::Relaxed) {
+        if !self.active() {
             return false;
         }
         let last = *self.last.lock().unwrap_or_else(|p| p.into_inner());

@@ -8,7 +8,7 @@ use super::settings::Effective;
 use super::status::DetectionState;
 use super::Shared;
 use crate::engine::Engine;
-use crate::ingest::{Opener, StreamEvent};
+use crate::ingest::{Opener, Shrink, StreamEvent};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -74,7 +74,10 @@ impl Streamer {
     fn connection(&self, reconnect: bool, next_summary: &mut Instant) -> (End, bool) {
         let sh = &self.shared;
         sh.ring.clear();
-        let stream = match self.opener.open(sh.ring.clone(), true) {
+        // Frames are shrunk for the detector as they are decoded; kept whole only for viewers.
+        let shrink = Shrink::new(sh.settings().params.scale);
+        shrink.keep_full(sh.preview.active());
+        let stream = match self.opener.open(sh.ring.clone(), true, shrink.clone()) {
             Ok(s) => s,
             Err(e) => return (End::Lost(e.to_string()), false),
         };
@@ -143,7 +146,8 @@ impl Streamer {
                 codec,
                 stream.dropped_frames(),
             );
-            if sh.preview.due() {
+            shrink.keep_full(sh.preview.active());
+            if sh.preview.due() && frame.has_full() {
                 if let Err(e) = frame.with_luma(|m| sh.preview.publish(m)) {
                     tracing::warn!(camera = %sh.camera, error = %e, "preview frame not encoded");
                 }
@@ -180,6 +184,7 @@ impl Streamer {
             }
             let (eng, _) = engine.get_or_insert_with(|| {
                 let s: Effective = sh.settings();
+                shrink.set_scale(s.params.scale);
                 (Engine::new(s.params, s.mask, sh.clock.now()), generation)
             });
             sh.status.set_state(DetectionState::Detecting);

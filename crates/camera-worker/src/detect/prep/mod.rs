@@ -1,0 +1,403 @@
+//! The per-pixel passes of the detector, fused: one sweep over the frame downscales it,
+//! smooths it, compares it with the background and marks the changed pixels; another
+//! teaches the background; a third, every few frames, rebuilds the threshold map.
+//!
+//! Done as separate OpenCV calls (area resize, 3x3 Gaussian, subtract, compare, count, then
+//! accumulate and convert) each pass walks the whole image through memory again, and the
+//! frame's own walk is most of the detector's cost. Here each downscaled row is made from the
+//! frame rows under it, smoothed and compared while it is still in cache, in plain loops over
+//! `u16`/`u8` slices that the compiler vectorises: for the CPU the binary targets (SSE2 on
+//! any x86-64, NEON on a Raspberry Pi), and a second time for AVX2, picked at run time (see
+//! `simd!`), since a Docker image runs on whatever CPU its user has.
+//!
+//! The results are those of the OpenCV passes they replace, roundings included (the
+//! block average is rounded, then the [1 2 1] x [1 2 1] Gaussian with mirrored edges):
+//! rounding once instead of twice measurably changed which faint meteors were found.
+
+use opencv::core::Mat;
+use opencv::prelude::*;
+
+/// Defines `$name` as `$imp` compiled twice, for the target's baseline and for AVX2, and
+/// calls the AVX2 copy when the CPU has it. `$imp` must be `#[inline(always)]` so that it,
+/// and everything it inlines, is compiled with the wider instructions.
+macro_rules! simd {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? = $imp:ident) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    $imp($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $imp($($arg),*)
+        }
+    };
+}
+
+/// Reusable row buffers; one per detector.
+#[derive(Default)]
+pub struct Prep {
+    /// One downscaled row: box sums of `factor` x `factor` frame pixels.
+    boxed: Vec<u16>,
+    /// Three horizontally smoothed rows, used as a ring (row r lives at r % 3).
+    smooth: Vec<u16>,
+}
+
+/// The downscale factors the fused pass handles (a whole number of frame pixels per
+/// processing pixel, and sums that fit 16 bits).
+pub fn fused_factor(frame_w: i32, frame_h: i32, proc_w: i32, proc_h: i32) -> Option<usize> {
+    [1, 2, 4]
+        .into_iter()
+        .find(|&f| proc_w * f == frame_w && proc_h * f == frame_h && proc_w >= 2 && proc_h >= 2)
+        .map(|f| f as usize)
+}
+
+/// The background comparison the sweep also does, row by row.
+pub struct Compare<'a> {
+    pub bg: &'a [u8],
+    pub thr: &'a [u8],
+    /// Rise over the background (0 where the pixel got darker).
+    pub diff: &'a mut [u8],
+    /// 255 where the rise is above the pixel's threshold.
+    pub mask: &'a mut [u8],
+}
+
+impl Prep {
+    /// Downscales `luma` by `factor` and smooths it into `small` (processing size, packed
+    /// rows); with `cmp`, also fills its diff and mask. Returns the number of changed pixels.
+    pub fn run(
+        &mut self,
+        luma: &Mat,
+        factor: usize,
+        small: &mut [u8],
+        cmp: Option<Compare<'_>>,
+    ) -> opencv::Result<usize> {
+        sweep(self, luma, factor, small, cmp)
+    }
+}
+
+simd! {
+    fn sweep(
+        prep: &mut Prep,
+        luma: &Mat,
+        factor: usize,
+        small: &mut [u8],
+        cmp: Option<Compare<'_>>
+    ) -> opencv::Result<usize> = sweep_impl
+}
+
+#[inline(always)]
+fn sweep_impl(
+    prep: &mut Prep,
+    luma: &Mat,
+    factor: usize,
+    small: &mut [u8],
+    mut cmp: Option<Compare<'_>>,
+) -> opencv::Result<usize> {
+    prep.sweep_rows(luma, factor, small, cmp.as_mut())
+}
+
+impl Prep {
+    #[inline(always)]
+    fn sweep_rows(
+        &mut self,
+        luma: &Mat,
+        factor: usize,
+        small: &mut [u8],
+        mut cmp: Option<&mut Compare<'_>>,
+    ) -> opencv::Result<usize> {
+        let w = luma.cols() as usize / factor;
+        let h = luma.rows() as usize / factor;
+        debug_assert_eq!(small.len(), w * h);
+        self.boxed.resize(w, 0);
+        self.smooth.resize(3 * w, 0);
+        // The Gaussian's total weight.
+        let shift = 4;
+        let half = 1u16 << (shift - 1);
+        let mut changed = 0;
+        let mut ready = 0; // Smoothed rows made so far.
+        for y in 0..h {
+            // Rows y-1, y, y+1, mirrored at the edges as OpenCV's BORDER_REFLECT_101 does.
+            let up = if y == 0 { 1 } else { y - 1 };
+            let down = if y + 1 == h { h - 2 } else { y + 1 };
+            while ready <= down.max(y) {
+                self.smooth_row(luma, factor, ready)?;
+                ready += 1;
+            }
+            let (ru, rc, rd) = (up % 3, y % 3, down % 3);
+            let out = &mut small[y * w..(y + 1) * w];
+            let s = &self.smooth;
+            let (a, b, c) = (
+                &s[ru * w..ru * w + w],
+                &s[rc * w..rc * w + w],
+                &s[rd * w..rd * w + w],
+            );
+            let (a, b, c) = (&a[..w], &b[..w], &c[..w]);
+            for x in 0..w {
+                out[x] = ((a[x] + 2 * b[x] + c[x] + half) >> shift) as u8;
+            }
+            if let Some(cmp) = cmp.as_mut() {
+                let r = y * w..(y + 1) * w;
+                changed += compare_row(
+                    out,
+                    &cmp.bg[r.clone()],
+                    &cmp.thr[r.clone()],
+                    &mut cmp.diff[r.clone()],
+                    &mut cmp.mask[r],
+                );
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Box-sums frame rows `r*factor..` into one row and smooths it horizontally into slot r % 3.
+    #[inline(always)]
+    fn smooth_row(&mut self, luma: &Mat, factor: usize, r: usize) -> opencv::Result<()> {
+        let w = self.boxed.len();
+        let y0 = (r * factor) as i32;
+        // The frame is the one large thing read, and it comes from memory: ask for the rows
+        // a few steps ahead so they arrive while these are summed.
+        let ahead = y0 + (PREFETCH_ROWS * factor) as i32;
+        if ahead + factor as i32 <= luma.rows() {
+            for k in 0..factor as i32 {
+                prefetch(luma.at_row::<u8>(ahead + k)?);
+            }
+        }
+        match factor {
+            1 => box_row::<1>(&[luma.at_row::<u8>(y0)?], &mut self.boxed),
+            2 => box_row::<2>(
+                &[luma.at_row::<u8>(y0)?, luma.at_row::<u8>(y0 + 1)?],
+                &mut self.boxed,
+            ),
+            _ => box_row::<4>(
+                &[
+                    luma.at_row::<u8>(y0)?,
+                    luma.at_row::<u8>(y0 + 1)?,
+                    luma.at_row::<u8>(y0 + 2)?,
+                    luma.at_row::<u8>(y0 + 3)?,
+                ],
+                &mut self.boxed,
+            ),
+        }
+        if factor > 1 {
+            // The block's average, rounded, as resize(INTER_AREA) gives it.
+            let bits = 2 * factor.trailing_zeros();
+            let half = 1u16 << (bits - 1);
+            for v in self.boxed.iter_mut() {
+                *v = (*v + half) >> bits;
+            }
+        }
+        let b = &self.boxed;
+        let out = &mut self.smooth[(r % 3) * w..(r % 3) * w + w];
+        out[0] = 2 * b[0] + 2 * b[1];
+        out[w - 1] = 2 * b[w - 1] + 2 * b[w - 2];
+        let (l, m, n) = (&b[..w - 2], &b[1..w - 1], &b[2..w]);
+        let mid = &mut out[1..w - 1];
+        for x in 0..w - 2 {
+            mid[x] = l[x] + 2 * m[x] + n[x];
+        }
+        Ok(())
+    }
+}
+
+/// How many downscaled rows ahead of the sweep the frame is prefetched.
+const PREFETCH_ROWS: usize = 3;
+
+/// Hints the CPU to bring `row` into cache.
+#[inline(always)]
+fn prefetch(row: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in row.chunks(64) {
+        // SAFETY: prefetching is a hint; it cannot fault, and the address is in `row`.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                line.as_ptr() as *const i8
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
+/// Sums each F x F block of the frame rows into one value. Eight pixels are read as one
+/// little-endian word and summed in its lanes with masks and shifts (SIMD within a register):
+/// byte-by-byte, this loop alone cost more than the rest of the detector.
+#[inline(always)]
+fn box_row<const F: usize>(rows: &[&[u8]; F], out: &mut [u16]) {
+    const BYTES: u64 = 0x00ff_00ff_00ff_00ff;
+    const WORDS: u64 = 0x0000_ffff_0000_ffff;
+    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("8-byte chunk"));
+    let w = out.len();
+    // Outputs per 8-byte word, and how many outputs the words cover.
+    let per = 8 / F;
+    let whole = w / per * per;
+    match F {
+        1 => {
+            for (o, &p) in out.iter_mut().zip(&rows[0][..w]) {
+                *o = p as u16;
+            }
+            return;
+        }
+        2 => {
+            let (a, b) = (&rows[0][..2 * whole], &rows[1][..2 * whole]);
+            for ((o, pa), pb) in out[..whole]
+                .chunks_exact_mut(4)
+                .zip(a.chunks_exact(8))
+                .zip(b.chunks_exact(8))
+            {
+                let (p, q) = (word(pa), word(pb));
+                // Four 16-bit lanes, each the sum of two pixels of each row.
+                let s = (p & BYTES) + ((p >> 8) & BYTES) + (q & BYTES) + ((q >> 8) & BYTES);
+                o.copy_from_slice(&[
+                    s as u16,
+                    (s >> 16) as u16,
+                    (s >> 32) as u16,
+                    (s >> 48) as u16,
+                ]);
+            }
+        }
+        _ => {
+            out[..whole].fill(0);
+            for r in rows {
+                for (o, p) in out[..whole]
+                    .chunks_exact_mut(2)
+                    .zip(r[..4 * whole].chunks_exact(8))
+                {
+                    let p = word(p);
+                    let pairs = (p & BYTES) + ((p >> 8) & BYTES);
+                    // Two 32-bit lanes, each the sum of four pixels.
+                    let s = (pairs & WORDS) + ((pairs >> 16) & WORDS);
+                    o[0] += s as u16;
+                    o[1] += (s >> 32) as u16;
+                }
+            }
+        }
+    }
+    // The last few outputs, when the width is not a multiple of `per`.
+    for (x, o) in out.iter_mut().enumerate().skip(whole) {
+        *o = rows
+            .iter()
+            .flat_map(|r| &r[x * F..x * F + F])
+            .map(|&p| p as u16)
+            .sum();
+    }
+}
+
+simd! {
+    /// diff = max(now - bg, 0); mask = 255 where diff > thr. Returns how many are set.
+    pub fn compare(now: &[u8], bg: &[u8], thr: &[u8], diff: &mut [u8], mask: &mut [u8]) -> usize
+        = compare_row
+}
+
+#[inline(always)]
+fn compare_row(now: &[u8], bg: &[u8], thr: &[u8], diff: &mut [u8], mask: &mut [u8]) -> usize {
+    let len = now.len();
+    let (bg, thr, diff, mask) = (&bg[..len], &thr[..len], &mut diff[..len], &mut mask[..len]);
+    for x in 0..len {
+        let rise = now[x].saturating_sub(bg[x]);
+        diff[x] = rise;
+        mask[x] = if rise > thr[x] { 255 } else { 0 };
+    }
+    // Counted apart, eight bytes at a time: counting in the loop above widens every byte.
+    let words = mask.chunks_exact(8);
+    let rest = words.remainder().iter().filter(|&&m| m != 0).count();
+    let ones = 0x0101_0101_0101_0101u64;
+    words.fold(rest, |n, w| {
+        let set = u64::from_le_bytes(w.try_into().expect("8 bytes")) & ones;
+        // The multiply sums the eight bytes into the top one.
+        n + (set.wrapping_mul(ones) >> 56) as usize
+    })
+}
+
+simd! {
+    /// Moves the background `bg` towards `now` by `alpha` (0..=1), and rounds it into `bg8`.
+    /// Float, not fixed point: a 16-bit background's rounding at slow rates shifted faint
+    /// detections on the quality set (one more false positive), for a 1 % gain.
+    pub fn learn_background(now: &[u8], bg: &mut [f32], bg8: &mut [u8], alpha: f32)
+        = learn_background_impl
+}
+
+#[inline(always)]
+fn learn_background_impl(now: &[u8], bg: &mut [f32], bg8: &mut [u8], alpha: f32) {
+    let len = now.len();
+    let (bg, bg8) = (&mut bg[..len], &mut bg8[..len]);
+    for x in 0..len {
+        let nb = bg[x] + alpha * (now[x] as f32 - bg[x]);
+        bg[x] = nb;
+        // SAFETY: a blend of values in 0..=255 is finite and in range; the unchecked
+        // conversion is the one that vectorises (a checked `as` goes lane by lane).
+        bg8[x] = unsafe { (nb + 0.5).to_int_unchecked::<i32>() } as u8;
+    }
+}
+
+simd! {
+    /// Moves the per-pixel mean absolute deviation `dev` towards |now - bg8| by `beta`.
+    pub fn learn_deviation(now: &[u8], bg8: &[u8], dev: &mut [f32], beta: f32)
+        = learn_deviation_impl
+}
+
+#[inline(always)]
+fn learn_deviation_impl(now: &[u8], bg8: &[u8], dev: &mut [f32], beta: f32) {
+    let len = now.len();
+    let (bg8, dev) = (&bg8[..len], &mut dev[..len]);
+    for x in 0..len {
+        let a = now[x].abs_diff(bg8[x]) as f32;
+        dev[x] += beta * (a - dev[x]);
+    }
+}
+
+simd! {
+    /// The per-pixel threshold map: `gain` times each pixel's deviation, the deviation never
+    /// taken below half the sky's mean (smoothed, compressed patches would otherwise get
+    /// thresholds of a luma step or two), the threshold never below `min_thr`, and 255
+    /// (never exceeded) where `keep` is 0 (`keep` holds 0 or 255). Returns the mean
+    /// deviation over the kept pixels.
+    pub fn threshold_map(dev: &[f32], keep: &[u8], gain: f32, min_thr: u8, thr: &mut [u8]) -> f64
+        = threshold_map_impl
+}
+
+#[inline(always)]
+fn threshold_map_impl(dev: &[f32], keep: &[u8], gain: f32, min_thr: u8, thr: &mut [u8]) -> f64 {
+    let len = dev.len();
+    let (keep, thr) = (&keep[..len], &mut thr[..len]);
+    // Eight running sums, so the loop vectorises (one float sum would be a serial chain).
+    // `keep` is 0 or 255: sign-extended, a byte is a mask for a float's bits, which keeps
+    // every lane in float registers (a branch or a conversion per byte does not vectorise).
+    let mut sums = [0f32; 8];
+    for (d, k) in dev.chunks_exact(8).zip(keep.chunks_exact(8)) {
+        for i in 0..8 {
+            let bits = k[i] as i8 as i32 as u32;
+            sums[i] += f32::from_bits(d[i].to_bits() & bits);
+        }
+    }
+    let tail = len / 8 * 8;
+    let mut sum: f64 = sums.iter().map(|&v| v as f64).sum();
+    for x in tail..len {
+        if keep[x] != 0 {
+            sum += dev[x] as f64;
+        }
+    }
+    let kept = keep.iter().filter(|&&k| k != 0).count();
+    let mean = if kept == 0 { 0.0 } else { sum / kept as f64 };
+    let floor = (0.5 * mean) as f32;
+    // Float lanes and byte lanes in separate loops: mixed, neither vectorises well.
+    for x in 0..len {
+        // Rounds as OpenCV's convertTo(scale, +0.5) did; clamped, so the cast is exact.
+        let t = (dev[x].max(floor) * gain + 1.0).clamp(0.0, 255.0);
+        // SAFETY: t is finite and within 0..=255 after the clamp.
+        thr[x] = unsafe { t.to_int_unchecked::<i32>() } as u8;
+    }
+    for x in 0..len {
+        thr[x] = thr[x].max(min_thr) | !keep[x];
+    }
+    mean
+}
+
+#[cfg(test)]
+mod tests;

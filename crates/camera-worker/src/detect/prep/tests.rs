@@ -1,0 +1,119 @@
+//! The fused passes against the OpenCV calls they replace, and on hand-made rows.
+
+use super::*;
+use opencv::core::{self, Scalar, Size, CV_8UC1};
+use opencv::imgproc;
+
+fn random(rows: i32, cols: i32, seed: i32) -> Mat {
+    core::set_rng_seed(seed).unwrap();
+    let mut m = Mat::new_rows_cols_with_default(rows, cols, CV_8UC1, Scalar::all(0.0)).unwrap();
+    core::randu(&mut m, &Scalar::all(0.0), &Scalar::all(256.0)).unwrap();
+    m
+}
+
+/// What the separate OpenCV passes give.
+fn reference(luma: &Mat, f: i32) -> Mat {
+    let size = Size::new(luma.cols() / f, luma.rows() / f);
+    let mut half = Mat::default();
+    imgproc::resize(luma, &mut half, size, 0.0, 0.0, imgproc::INTER_AREA).unwrap();
+    let mut out = Mat::default();
+    imgproc::gaussian_blur(
+        &half,
+        &mut out,
+        Size::new(3, 3),
+        0.0,
+        0.0,
+        core::BORDER_DEFAULT,
+    )
+    .unwrap();
+    out
+}
+
+#[test]
+fn the_fused_pass_matches_area_resize_then_gaussian() {
+    for (f, rows, cols) in [
+        (1, 17, 33),
+        (2, 36, 70),
+        (4, 72, 136),
+        (2, 4, 4),
+        (4, 8, 12),
+    ] {
+        let luma = random(rows, cols, f * 7 + rows);
+        let want = reference(&luma, f);
+        let mut small = vec![0u8; (rows / f * (cols / f)) as usize];
+        Prep::default()
+            .run(&luma, f as usize, &mut small, None)
+            .unwrap();
+        let got = Mat::new_rows_cols_with_data(rows / f, cols / f, &small).unwrap();
+        let mut d = Mat::default();
+        core::absdiff(&want, &got, &mut d).unwrap();
+        let mut max = 0.0;
+        core::min_max_loc(&d, None, Some(&mut max), None, None, &core::no_array()).unwrap();
+        // Exact at the usual scales; OpenCV's 4x4 average rounds a little differently.
+        let allowed = if f == 4 { 1.0 } else { 0.0 };
+        assert!(max <= allowed, "factor {f}: off by up to {max}");
+    }
+}
+
+#[test]
+fn a_strided_frame_reads_only_its_pixels() {
+    // A decoder's plane is often wider in memory than the picture (row padding).
+    let wide = random(40, 96, 3);
+    let roi = Mat::roi(&wide, core::Rect::new(0, 0, 80, 40)).unwrap();
+    let mut packed = Mat::default();
+    roi.copy_to(&mut packed).unwrap();
+    let (mut a, mut b) = (vec![0u8; 40 * 20], vec![0u8; 40 * 20]);
+    Prep::default()
+        .run(&roi.try_clone().unwrap(), 2, &mut a, None)
+        .unwrap();
+    Prep::default().run(&packed, 2, &mut b, None).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn the_comparison_marks_rises_above_each_pixels_threshold() {
+    let luma = Mat::new_rows_cols_with_default(8, 8, CV_8UC1, Scalar::all(50.0)).unwrap();
+    let bg = [45u8, 40, 50, 60].repeat(16);
+    let thr = [4u8, 10, 0, 1].repeat(16);
+    let (mut diff, mut mask, mut small) = (vec![9u8; 64], vec![9u8; 64], vec![0u8; 64]);
+    let cmp = Compare {
+        bg: &bg,
+        thr: &thr,
+        diff: &mut diff,
+        mask: &mut mask,
+    };
+    let n = Prep::default()
+        .run(&luma, 1, &mut small, Some(cmp))
+        .unwrap();
+    assert_eq!(&diff[..4], &[5, 10, 0, 0]);
+    assert_eq!(&mask[..4], &[255, 0, 0, 0]);
+    assert_eq!(n, 16);
+    assert!(small.iter().all(|&v| v == 50));
+}
+
+#[test]
+fn the_threshold_map_follows_each_pixels_noise_within_its_bounds() {
+    let dev = [0.1f32, 1.0, 2.0, 100.0, 3.0, 1.0, 1.0, 1.0, 1.0, 2.0];
+    let keep = [255u8, 255, 255, 255, 0, 255, 255, 255, 255, 255];
+    let mut thr = [0u8; 10];
+    let mean = threshold_map(&dev, &keep, 2.0, 3, &mut thr);
+    assert!((mean - 109.1 / 9.0).abs() < 1e-4, "{mean}");
+    // 0.1 is raised to half the mean (6.06): 2 x 6.06 rounds up to 13.
+    assert_eq!(thr, [13, 13, 13, 201, 255, 13, 13, 13, 13, 13]);
+    let mut thr = [0u8; 10];
+    threshold_map(&[0.5; 10], &[255; 10], 1.0, 4, &mut thr);
+    assert_eq!(thr, [4; 10], "never below the floor");
+}
+
+#[test]
+fn learning_moves_background_and_deviation_towards_the_frame() {
+    let now = [100u8, 0, 255];
+    let mut bg = [50.0f32, 10.0, 250.0];
+    let mut bg8 = [0u8; 3];
+    learn_background(&now, &mut bg, &mut bg8, 0.5);
+    assert_eq!(bg, [75.0, 5.0, 252.5]);
+    assert_eq!(bg8, [75, 5, 253]);
+    let mut dev = [1.0f32; 3];
+    learn_deviation(&now, &bg8, &mut dev, 0.5);
+    assert_eq!(dev, [13.0, 3.0, 1.5]);
+}
