@@ -118,7 +118,7 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     if f.frames < p.min_frames {
         return reject(Some(f), Reason::TooFewFrames);
     }
-    let allowed_residual = 1.5 + p.max_residual as f64 * f.length_px;
+    let allowed_residual = 1.0 + p.max_residual as f64 * f.length_px;
     if f.length_px < p.min_length as f64 * diag {
         let reason = if f.length_px < 0.01 * diag {
             Reason::Stationary

@@ -154,7 +154,7 @@ pub struct DetectionParams {
     /// Longest meteor, in seconds; longer tracks are satellites or planes.
     pub max_duration_s: f32,
     /// Largest RMS distance of the track's points from its fitted line, as a fraction of
-    /// its length (curved and erratic paths are insects, birds, bats).
+    /// its length, on top of 1 px (curved and erratic paths are insects, birds, bats).
     pub max_residual: f32,
     /// Events below this confidence are not saved.
     pub min_confidence: f32,
@@ -185,7 +185,7 @@ impl Default for DetectionParams {
             min_speed: 0.01,
             max_speed: 4.0,
             max_duration_s: 8.0,
-            max_residual: 0.01,
+            max_residual: 0.005,
             min_confidence: 0.65,
             exclude_bottom: 0.0,
             exclude_edge: 0.0,

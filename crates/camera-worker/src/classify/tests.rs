@@ -116,6 +116,29 @@ fn an_insect_wandering_is_rejected() {
 }
 
 #[test]
+fn a_bird_gliding_on_a_gentle_arc_is_curved_but_a_jittery_meteor_is_straight() {
+    // Part of a wide turn: 155 px of a circle of radius 400 px bows out about 7.5 px (the
+    // simulator's birds measured 2.1 px RMS off a line over 163 px), which a meteor never does.
+    let r = 400.0f32;
+    let arc = track((0..14).map(|i| {
+        let a = (i as f32 - 6.5) * 11.7 / r;
+        (i, 700.0 + r * a.sin(), 300.0 + r * (1.0 - a.cos()), 30.0)
+    }));
+    assert_eq!(verdict(&arc), Err(Reason::Curved), "{:?}", measure(&arc, G));
+    // A straight streak whose centroids wobble by a pixel (a faint meteor, compression).
+    let wobbly = track((0..14).map(|i| {
+        let jitter = if i % 2 == 0 { 0.8 } else { -0.8 };
+        (
+            100 + i,
+            300.0 + 11.7 * i as f32,
+            200.0 + 4.0 * i as f32 + jitter,
+            lightcurve(i, 14),
+        )
+    }));
+    assert!(verdict(&wobbly).is_ok(), "{:?}", measure(&wobbly, G));
+}
+
+#[test]
 fn a_back_and_forth_flutter_is_rejected() {
     let t = track((0..16).map(|i| {
         (
