@@ -5,7 +5,7 @@
 mod common;
 
 use common::stub::Stub;
-use common::{closed_port, wait_for, Dash};
+use common::{closed_port, free_port, wait_for, Dash};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -354,7 +354,7 @@ fn binary_healthcheck_and_config_errors() {
         "{err}"
     );
 
-    let port = closed_port();
+    let port = free_port();
     let o = std::process::Command::new(bin)
         .args(["healthcheck"])
         .env("WEB_PORT", port.to_string())

@@ -127,13 +127,21 @@ pub fn client() -> reqwest::Client {
 }
 
 /// A port nothing listens on (bound, then released).
+/// A port where nothing listens for the rest of the test: the socket is bound but never
+/// listens (connections are refused) and is kept, so no server the test starts later is
+/// handed the same port by the kernel (a released port is soon given out again).
 pub fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+    let s = tokio::net::TcpSocket::new_v4().unwrap();
+    s.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = s.local_addr().unwrap().port();
+    std::mem::forget(s);
+    port
 }
 
+/// A port that was free a moment ago, for a server the test is about to start.
 pub fn free_port() -> u16 {
-    closed_port()
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
 }
 
 /// Polls `f` every 100 ms until it gives `Some`, or panics after `limit` naming `what`.
