@@ -13,7 +13,6 @@ use crate::track::Tracker;
 use crate::writer::Event;
 use chrono::{DateTime, Utc};
 use meteor_core::DetectionParams;
-use opencv::core::Mat;
 use std::collections::BTreeMap;
 
 pub struct Engine {
@@ -128,37 +127,25 @@ impl Engine {
             });
         }
         let st = self.state.as_mut().expect("set above");
-        let cands = &mut self.candidates;
         let shrunk = frame
             .shrunk()
             .filter(|s| st.detector.takes_shrunk(s.width, s.height, s.factor));
-        if shrunk.is_none() && !frame.has_full() {
+        let o = match shrunk {
+            Some(s) => st.detector.process_shrunk(&s.data, t)?,
             // Shrunk for another scale (settings just changed): a one-frame gap.
-            return Ok(events);
-        }
-        let mut detect = |luma: Option<&Mat>| -> opencv::Result<()> {
-            let o = match (shrunk, luma) {
-                (Some(s), _) => st.detector.process_shrunk(&s.data, t)?,
-                (None, Some(luma)) => st.detector.process(luma, t)?,
-                (None, None) => unreachable!("checked above"),
-            };
-            tracing::trace!(
-                t,
-                changed = o.changed_ratio,
-                flash = o.flash,
-                suppressed = o.suppressed,
-                n = o.candidates.len(),
-                "frame"
-            );
-            cands.clear();
-            cands.extend_from_slice(o.candidates);
-            Ok(())
+            None if !frame.has_full() => return Ok(events),
+            None => frame.with_luma(|luma| st.detector.process(luma, t))?,
         };
-        if shrunk.is_some() {
-            detect(None)?;
-        } else {
-            frame.with_luma(|luma| detect(Some(luma)))?;
-        }
+        tracing::trace!(
+            t,
+            changed = o.changed_ratio,
+            flash = o.flash,
+            suppressed = o.suppressed,
+            n = o.candidates.len(),
+            "frame"
+        );
+        self.candidates.clear();
+        self.candidates.extend_from_slice(o.candidates);
         let candidates = &self.candidates;
         st.tracker.update(self.frames, t, candidates);
         self.frames += 1;

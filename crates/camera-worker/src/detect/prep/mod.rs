@@ -100,75 +100,48 @@ fn sweep_impl(
     small: &mut [u8],
     mut cmp: Option<Compare<'_>>,
 ) -> opencv::Result<usize> {
-    prep.sweep_rows(luma, factor, small, cmp.as_mut())
+    let w = luma.cols() as usize / factor;
+    let h = luma.rows() as usize / factor;
+    debug_assert_eq!(small.len(), w * h);
+    prep.boxed.resize(w, 0);
+    prep.smooth.resize(3 * w, 0);
+    let mut changed = 0;
+    let mut ready = 0; // Smoothed rows made so far.
+    for y in 0..h {
+        // Rows y-1, y, y+1, mirrored at the edges as OpenCV's BORDER_REFLECT_101 does.
+        let up = if y == 0 { 1 } else { y - 1 };
+        let down = if y + 1 == h { h - 2 } else { y + 1 };
+        while ready <= down.max(y) {
+            prep.smooth_row(luma, factor, ready)?;
+            ready += 1;
+        }
+        let row = |r: usize| &prep.smooth[(r % 3) * w..(r % 3) * w + w];
+        let (a, b, c) = (row(up), row(y), row(down));
+        let out = &mut small[y * w..(y + 1) * w];
+        for x in 0..w {
+            // The Gaussian's weights sum to 16; +8 rounds.
+            out[x] = ((a[x] + 2 * b[x] + c[x] + 8) >> 4) as u8;
+        }
+        if let Some(cmp) = cmp.as_mut() {
+            let r = y * w..(y + 1) * w;
+            changed += compare_row(
+                out,
+                &cmp.bg[r.clone()],
+                &cmp.thr[r.clone()],
+                &mut cmp.diff[r.clone()],
+                &mut cmp.mask[r],
+            );
+        }
+    }
+    Ok(changed)
 }
 
 impl Prep {
-    #[inline(always)]
-    fn sweep_rows(
-        &mut self,
-        luma: &Mat,
-        factor: usize,
-        small: &mut [u8],
-        mut cmp: Option<&mut Compare<'_>>,
-    ) -> opencv::Result<usize> {
-        let w = luma.cols() as usize / factor;
-        let h = luma.rows() as usize / factor;
-        debug_assert_eq!(small.len(), w * h);
-        self.boxed.resize(w, 0);
-        self.smooth.resize(3 * w, 0);
-        // The Gaussian's total weight.
-        let shift = 4;
-        let half = 1u16 << (shift - 1);
-        let mut changed = 0;
-        let mut ready = 0; // Smoothed rows made so far.
-        for y in 0..h {
-            // Rows y-1, y, y+1, mirrored at the edges as OpenCV's BORDER_REFLECT_101 does.
-            let up = if y == 0 { 1 } else { y - 1 };
-            let down = if y + 1 == h { h - 2 } else { y + 1 };
-            while ready <= down.max(y) {
-                self.smooth_row(luma, factor, ready)?;
-                ready += 1;
-            }
-            let (ru, rc, rd) = (up % 3, y % 3, down % 3);
-            let out = &mut small[y * w..(y + 1) * w];
-            let s = &self.smooth;
-            let (a, b, c) = (
-                &s[ru * w..ru * w + w],
-                &s[rc * w..rc * w + w],
-                &s[rd * w..rd * w + w],
-            );
-            let (a, b, c) = (&a[..w], &b[..w], &c[..w]);
-            for x in 0..w {
-                out[x] = ((a[x] + 2 * b[x] + c[x] + half) >> shift) as u8;
-            }
-            if let Some(cmp) = cmp.as_mut() {
-                let r = y * w..(y + 1) * w;
-                changed += compare_row(
-                    out,
-                    &cmp.bg[r.clone()],
-                    &cmp.thr[r.clone()],
-                    &mut cmp.diff[r.clone()],
-                    &mut cmp.mask[r],
-                );
-            }
-        }
-        Ok(changed)
-    }
-
     /// Box-sums frame rows `r*factor..` into one row and smooths it horizontally into slot r % 3.
     #[inline(always)]
     fn smooth_row(&mut self, luma: &Mat, factor: usize, r: usize) -> opencv::Result<()> {
         let w = self.boxed.len();
         let y0 = (r * factor) as i32;
-        // The frame is the one large thing read, and it comes from memory: ask for the rows
-        // a few steps ahead so they arrive while these are summed.
-        let ahead = y0 + (PREFETCH_ROWS * factor) as i32;
-        if ahead + factor as i32 <= luma.rows() {
-            for k in 0..factor as i32 {
-                prefetch(luma.at_row::<u8>(ahead + k)?);
-            }
-        }
         match factor {
             1 => box_row::<1>(&[luma.at_row::<u8>(y0)?], &mut self.boxed),
             2 => box_row::<2>(
@@ -204,25 +177,6 @@ impl Prep {
         }
         Ok(())
     }
-}
-
-/// How many downscaled rows ahead of the sweep the frame is prefetched.
-const PREFETCH_ROWS: usize = 3;
-
-/// Hints the CPU to bring `row` into cache.
-#[inline(always)]
-fn prefetch(row: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in row.chunks(64) {
-        // SAFETY: prefetching is a hint; it cannot fault, and the address is in `row`.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                line.as_ptr() as *const i8
-            )
-        };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = row;
 }
 
 /// Sums each F x F block of the frame rows into one value. Eight pixels are read as one
