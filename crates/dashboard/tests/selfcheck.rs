@@ -5,7 +5,7 @@
 mod common;
 
 use common::stub::Stub;
-use common::{closed_port, free_port, get_json, wait_for};
+use common::{closed_port, get_json, wait_for};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,7 +13,6 @@ async fn a_silent_worker_is_logged_and_reported() {
     let stub = Stub::start("cam1", None).await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("dashboard.log");
-    let port = free_port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dashboard"))
         .env(
             "CAMERAS",
@@ -23,7 +22,7 @@ async fn a_silent_worker_is_logged_and_reported() {
                 closed_port()
             ),
         )
-        .env("WEB_PORT", port.to_string())
+        .env("WEB_PORT", "0")
         .env("BIND", "127.0.0.1")
         .env("POLL_INTERVAL", "200ms")
         .env("SELF_CHECK_INTERVAL", "1")
@@ -31,6 +30,8 @@ async fn a_silent_worker_is_logged_and_reported() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
+    let port = meteor_service::wait_for_port(&log, 0, &mut child, Duration::from_secs(20))
+        .unwrap_or_else(|e| panic!("dashboard: {e}"));
     let base = format!("http://127.0.0.1:{port}");
 
     let line = wait_for(

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 pub mod logging;
 pub mod site;
-pub use logging::{init_logging, init_logging_with, LogArgs, LogError, LogGuard};
+pub use logging::{
+    init_logging, init_logging_with, listening_port, wait_for_port, LogArgs, LogError, LogGuard,
+};
 pub use site::SiteArgs;
 
 /// Resolves on SIGTERM (what `docker stop` and systemd send) or Ctrl-C.

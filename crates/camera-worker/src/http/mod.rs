@@ -60,7 +60,11 @@ pub async fn serve(shared: AppState, addr: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("WEB_PORT: cannot listen on {addr}: {e}"))?;
-    tracing::info!(addr, "HTTP API listening");
+    // The bound address, not the asked one: WEB_PORT=0 picks a free port (tests do).
+    let bound = listener
+        .local_addr()
+        .map_or(addr.to_string(), |a| a.to_string());
+    tracing::info!(addr = %bound, "HTTP API listening");
     let stop_streamer = shared.clone();
     let (signal, deadline) = meteor_service::graceful_stop(HTTP_GRACE, move || {
         // The streamer starts finishing its event while HTTP winds down.

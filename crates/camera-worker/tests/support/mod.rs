@@ -70,14 +70,6 @@ pub fn serve(cams: Vec<CameraConfig>) -> SimServer {
     SimServer::start(ServerConfig::new(cams)).expect("starting the simulated cameras")
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 pub struct Worker {
     child: Option<Child>,
     pub port: u16,
@@ -104,7 +96,9 @@ impl Worker {
             // WORKER_LOG=camera_worker::engine=debug shows why tracks were refused.
             (
                 "RUST_LOG".into(),
-                std::env::var("WORKER_LOG").unwrap_or_else(|_| "info".into()),
+                // (The "listening" line tells the port.)
+                std::env::var("WORKER_LOG").unwrap_or_else(|_| "info".into())
+                    + ",camera_worker::http=info",
             ),
         ];
         for (k, v) in env {
@@ -113,7 +107,9 @@ impl Worker {
         }
         let mut w = Worker {
             child: None,
-            port: free_port(),
+            // The system picks (a port picked here and freed could be taken before the
+            // worker binds it); restarts keep it.
+            port: 0,
             output: output.to_path_buf(),
             log: log.to_path_buf(),
             env: all,
@@ -132,6 +128,7 @@ impl Worker {
             .append(true)
             .open(&self.log)
             .unwrap();
+        let logged = log.metadata().unwrap().len();
         let child = Command::new(env!("CARGO_BIN_EXE_camera-worker"))
             .arg("run")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -141,6 +138,16 @@ impl Worker {
             .stdin(Stdio::null())
             .spawn()
             .expect("starting camera-worker run");
+        let mut child = child;
+        if self.port == 0 {
+            self.port = meteor_service::wait_for_port(
+                &self.log,
+                logged,
+                &mut child,
+                Duration::from_secs(20),
+            )
+            .unwrap_or_else(|e| panic!("the worker: {e}"));
+        }
         self.child = Some(child);
         let t = Instant::now();
         while self.try_get("/healthz").is_none() {

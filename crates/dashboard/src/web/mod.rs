@@ -90,7 +90,9 @@ pub async fn serve(app: AppState) -> Result<(), crate::Error> {
             addr: addr.clone(),
             source,
         })?;
-    tracing::info!(%addr, cameras = app.cameras.len(), "dashboard listening");
+    // The bound address, not the asked one: WEB_PORT=0 picks a free port (tests do).
+    let bound = listener.local_addr().map_or(addr, |a| a.to_string());
+    tracing::info!(addr = %bound, cameras = app.cameras.len(), "dashboard listening");
     // A proxied live view never ends by itself: answers in flight get 3 s after SIGTERM.
     let (signal, deadline) = meteor_service::graceful_stop(Duration::from_secs(3), || {});
     let server = axum::serve(listener, router(app)).with_graceful_shutdown(signal);

@@ -150,11 +150,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts a worker for `rtsp`, writing into `out`, on a free port.
+    /// Starts a worker for `rtsp`, writing into `out`, on a port the system picks (a port
+    /// picked here and freed could be taken by another test before the worker binds it).
     pub fn start(name: &str, rtsp: &str, out: &Path, env: &[(&str, &str)]) -> Worker {
         let mut w = Worker {
             name: name.into(),
-            port: super::free_port(),
+            port: 0,
             out: out.into(),
             rtsp: rtsp.into(),
             env: env
@@ -167,13 +168,16 @@ impl Worker {
         w
     }
 
+    /// Starts the process on `port`, or on a port of the system's choice while it is 0.
     fn spawn(&mut self) {
         std::fs::create_dir_all(&self.out).unwrap();
+        let path = self.out.with_extension("log");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.out.with_extension("log"))
+            .open(&path)
             .unwrap();
+        let logged = log.metadata().unwrap().len();
         let mut cmd = Command::new(worker_bin());
         cmd.arg("run")
             .env("RTSP_URL", &self.rtsp)
@@ -182,14 +186,21 @@ impl Worker {
             .env("WEB_PORT", self.port.to_string())
             .env("BIND", "127.0.0.1")
             .env("BUFFER", "6")
-            .env("RUST_LOG", "warn")
+            // The "listening" line tells the port.
+            .env("RUST_LOG", "warn,camera_worker::http=info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        self.child = Some(cmd.spawn().expect("starting camera-worker"));
+        let mut child = cmd.spawn().expect("starting camera-worker");
+        if self.port == 0 {
+            self.port =
+                meteor_service::wait_for_port(&path, logged, &mut child, Duration::from_secs(60))
+                    .unwrap_or_else(|e| panic!("worker {}: {e}", self.name));
+        }
+        self.child = Some(child);
     }
 
     pub fn url(&self) -> String {

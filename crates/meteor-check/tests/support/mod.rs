@@ -249,14 +249,14 @@ pub struct Service {
 }
 
 impl Service {
-    /// Starts `bin ARGS` with `env` on a free WEB_PORT; waits for its /healthz.
+    /// Starts `bin ARGS` with `env` on a port the system picks (its log says which); waits
+    /// for its /healthz.
     pub fn start(bin: &str, args: &[&str], env: &[(&str, String)], log: PathBuf) -> Service {
-        let port = free_port();
         let logf = std::fs::File::create(&log).unwrap();
-        let child = Command::new(workspace_bin(bin))
+        let mut child = Command::new(workspace_bin(bin))
             .args(args)
             .envs(env.iter().map(|(k, v)| (k, v)))
-            .env("WEB_PORT", port.to_string())
+            .env("WEB_PORT", "0")
             .env("BIND", "127.0.0.1")
             .env("RUST_LOG", "info")
             .stdout(logf.try_clone().unwrap())
@@ -264,6 +264,8 @@ impl Service {
             .stdin(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("starting {bin}: {e}"));
+        let port = meteor_service::wait_for_port(&log, 0, &mut child, Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("{bin}: {e}"));
         let mut s = Service {
             child: Some(child),
             port,
