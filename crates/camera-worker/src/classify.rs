@@ -27,6 +27,14 @@ pub enum Reason {
     /// Starts where an earlier track was heading, at its pace (see `Tracker::continues`).
     Continues,
     LowConfidence,
+    /// Rides on a longer moving object seen at the same time (see `crate::scene`).
+    PartOfAnother,
+    /// A slow object that went on after a pause: the first piece of a satellite.
+    ContinuedLater,
+    /// Ended as a flash began: its end was not seen.
+    CutByFlash,
+    /// Along a meteor just reported, at the same time: a second track of it.
+    SameMeteor,
 }
 
 impl Reason {
@@ -46,6 +54,10 @@ impl Reason {
             Reason::Flapping => "flapping",
             Reason::Continues => "continues_earlier_track",
             Reason::LowConfidence => "low_confidence",
+            Reason::PartOfAnother => "part_of_another_object",
+            Reason::ContinuedLater => "continued_later",
+            Reason::CutByFlash => "cut_by_flash",
+            Reason::SameMeteor => "same_meteor",
         }
     }
 }

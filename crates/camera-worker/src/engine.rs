@@ -9,7 +9,8 @@
 use crate::classify::{self, Geometry, Reason, Verdict};
 use crate::detect::{mask::MaskImage, Detector};
 use crate::ingest::Frame;
-use crate::track::Tracker;
+use crate::scene::{self, Scene};
+use crate::track::{Track, Tracker};
 use crate::writer::Event;
 use chrono::{DateTime, Utc};
 use meteor_core::DetectionParams;
@@ -32,6 +33,9 @@ pub struct Engine {
 struct State {
     detector: Detector,
     tracker: Tracker,
+    scene: Scene,
+    /// Slow meteor-like tracks waiting `scene::HOLD_S` for a continuation.
+    held: Vec<(Verdict, Track)>,
     geometry: Geometry,
 }
 
@@ -76,8 +80,7 @@ impl Engine {
             )
         });
         if same != Some((true, true)) {
-            if let Some(old) = self.state.as_ref() {
-                let g = old.geometry;
+            if let Some(g) = self.state.as_ref().map(|s| s.geometry) {
                 // A day/night profile switch or a new connection at another size or rate:
                 // background, noise map, gates and durations all depend on both, so it all
                 // starts again, and the detector's warm-up keeps the switch itself (a jump in
@@ -93,7 +96,9 @@ impl Engine {
                     "{what}"
                 );
                 // What was being tracked is in the old geometry; it cannot finish as a meteor.
-                self.flashes_before += old.detector.flashes();
+                // Meteors already judged and held for a second look are complete: judged now.
+                self.flashes_before += self.state.as_ref().map_or(0, |s| s.detector.flashes());
+                self.collect(&mut events, None);
                 self.state = None;
             }
             if let Some(m) = self.mask.as_ref() {
@@ -119,6 +124,8 @@ impl Engine {
             self.state = Some(State {
                 detector,
                 tracker: Tracker::new(&self.params, frame.width, frame.height, fps),
+                scene: Scene::new(frame.width, frame.height),
+                held: Vec::new(),
                 geometry: Geometry {
                     width: frame.width,
                     height: frame.height,
@@ -144,12 +151,14 @@ impl Engine {
             n = o.candidates.len(),
             "frame"
         );
+        let flash = o.flash;
         self.candidates.clear();
         self.candidates.extend_from_slice(o.candidates);
         let candidates = &self.candidates;
         st.tracker.update(self.frames, t, candidates);
+        st.scene.frame(t, flash);
         self.frames += 1;
-        self.collect(&mut events);
+        self.collect(&mut events, Some(t));
         Ok(events)
     }
 
@@ -159,58 +168,106 @@ impl Engine {
         if let Some(st) = self.state.as_mut() {
             st.tracker.finish_all();
         }
-        self.collect(&mut events);
+        self.collect(&mut events, None);
         events
     }
 
-    fn collect(&mut self, events: &mut Vec<Event>) {
+    /// Judges the tracks that finished, and the held ones now due (all of them at `now`
+    /// = None: the stream ended, nothing more can follow).
+    fn collect(&mut self, events: &mut Vec<Event>, now: Option<f64>) {
         let Some(st) = self.state.as_mut() else {
             return;
         };
-        for track in st.tracker.take_finished() {
+        let finished = st.tracker.take_finished();
+        for track in &finished {
+            st.scene.finished(track);
+        }
+        let mut judged = Vec::with_capacity(finished.len());
+        for track in finished {
             let (mut verdict, track) = classify::classify_parts(track, &self.params, st.geometry);
             if let Verdict::Meteor { features, .. } = verdict {
-                if st.tracker.continues(&track) {
+                let doubt = if st.tracker.continues(&track) {
+                    Some(Reason::Continues)
+                } else {
+                    st.scene.doubt(&track, st.tracker.active())
+                };
+                if let Some(reason) = doubt {
                     verdict = Verdict::Rejected {
                         features: Some(features),
-                        reason: Reason::Continues,
+                        reason,
                     };
+                } else if now.is_some() && st.scene.must_hold(&track) {
+                    // Slow: whether it goes on after a pause is known only later.
+                    st.held.push((verdict, track));
+                    continue;
+                } else {
+                    st.scene.reported(&track);
                 }
             }
-            match verdict {
-                Verdict::Meteor {
+            judged.push((verdict, track));
+        }
+        let mut i = 0;
+        while i < st.held.len() {
+            let due = st.held[i].1.last().t + scene::HOLD_S;
+            if now.is_some_and(|t| t < due) {
+                i += 1;
+                continue;
+            }
+            let (mut verdict, track) = st.held.swap_remove(i);
+            if let Verdict::Meteor { features, .. } = verdict {
+                match st.scene.doubt(&track, st.tracker.active()) {
+                    Some(reason) => {
+                        verdict = Verdict::Rejected {
+                            features: Some(features),
+                            reason,
+                        }
+                    }
+                    None => st.scene.reported(&track),
+                }
+            }
+            judged.push((verdict, track));
+        }
+        let geometry = st.geometry;
+        for (verdict, track) in judged {
+            self.record(verdict, &track, geometry, events);
+        }
+    }
+
+    /// Turns a meteor verdict into an event, and counts a rejection.
+    fn record(&mut self, verdict: Verdict, track: &Track, g: Geometry, events: &mut Vec<Event>) {
+        match verdict {
+            Verdict::Meteor {
+                features,
+                confidence,
+            } => {
+                let origin = self.origin_ns.unwrap_or(0);
+                let (first, last) = (track.first(), track.last());
+                tracing::debug!(t0 = first.t, t1 = last.t, confidence, f = ?features, "track accepted");
+                let start_ns = origin + (first.t * 1e9).round() as u64;
+                events.push(Event {
                     features,
                     confidence,
-                } => {
-                    let origin = self.origin_ns.unwrap_or(0);
-                    let (first, last) = (track.first(), track.last());
-                    tracing::debug!(t0 = first.t, t1 = last.t, confidence, f = ?features, "track accepted");
-                    let start_ns = origin + (first.t * 1e9).round() as u64;
-                    events.push(Event {
-                        features,
-                        confidence,
-                        start_ns,
-                        end_ns: origin + (last.t * 1e9).round() as u64,
-                        start_offset_s: first.t,
-                        start_time: self.wall_origin
-                            + chrono::Duration::nanoseconds((first.t * 1e9) as i64),
-                        track: track
-                            .points
-                            .iter()
-                            .map(|p| [p.t, p.x as f64, p.y as f64])
-                            .collect(),
-                        width: st.geometry.width,
-                        height: st.geometry.height,
-                    });
+                    start_ns,
+                    end_ns: origin + (last.t * 1e9).round() as u64,
+                    start_offset_s: first.t,
+                    start_time: self.wall_origin
+                        + chrono::Duration::nanoseconds((first.t * 1e9) as i64),
+                    track: track
+                        .points
+                        .iter()
+                        .map(|p| [p.t, p.x as f64, p.y as f64])
+                        .collect(),
+                    width: g.width,
+                    height: g.height,
+                });
+            }
+            Verdict::Rejected { reason, features } => {
+                if features.is_some_and(|f| f.frames >= 3) {
+                    *self.rejected.entry(reason).or_default() += 1;
                 }
-                Verdict::Rejected { reason, features } => {
-                    if features.is_some_and(|f| f.frames >= 3) {
-                        *self.rejected.entry(reason).or_default() += 1;
-                    }
-                    if let (Some(f), true) = (features, tracing::enabled!(tracing::Level::DEBUG)) {
-                        let (t0, t1) = (track.first().t, track.last().t);
-                        tracing::debug!(reason = reason.name(), t0, t1, ?f, "track rejected");
-                    }
+                if let (Some(f), true) = (features, tracing::enabled!(tracing::Level::DEBUG)) {
+                    let (t0, t1) = (track.first().t, track.last().t);
+                    tracing::debug!(reason = reason.name(), t0, t1, ?f, "track rejected");
                 }
             }
         }

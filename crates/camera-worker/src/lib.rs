@@ -22,6 +22,7 @@ pub mod picture;
 pub mod rendition;
 pub mod retention;
 pub mod ring;
+pub mod scene;
 pub mod store;
 pub mod track;
 pub mod writer;

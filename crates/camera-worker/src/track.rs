@@ -86,6 +86,25 @@ impl Track {
         out
     }
 
+    /// Where the object was at `t`: between the sightings around it when they are less than
+    /// 0.2 s apart, or its first or last sighting when `t` is within 0.1 s of it.
+    pub fn position_at(&self, t: f64) -> Option<(f32, f32)> {
+        let (first, last) = (self.first(), self.last());
+        if t <= first.t {
+            return (first.t - t <= 0.1).then_some((first.x, first.y));
+        }
+        if t >= last.t {
+            return (t - last.t <= 0.1).then_some((last.x, last.y));
+        }
+        let i = self.points.partition_point(|p| p.t < t);
+        let (a, b) = (&self.points[i - 1], &self.points[i]);
+        if b.t - a.t > 0.2 {
+            return None;
+        }
+        let k = ((t - a.t) / (b.t - a.t).max(1e-9)) as f32;
+        Some((a.x + k * (b.x - a.x), a.y + k * (b.y - a.y)))
+    }
+
     fn predict(&self, frame: u64) -> (f32, f32) {
         let df = (frame - self.last().frame) as f32;
         (self.last().x + self.vx * df, self.last().y + self.vy * df)
@@ -118,13 +137,51 @@ pub struct Tracker {
 
 /// A finished track's end and velocity, to recognise its continuation.
 #[derive(Debug, Clone, Copy)]
-struct Trail {
+pub struct Trail {
     t: f64,
     x: f32,
     y: f32,
     /// Full-resolution pixels per second.
     vx: f32,
     vy: f32,
+}
+
+impl Trail {
+    /// Where `track` ended and how fast it was going, if it moved (at least five sightings
+    /// over 1 % of the diagonal: a velocity worth extrapolating).
+    pub fn of(track: &Track, diag: f32) -> Option<Trail> {
+        let (first, last) = (track.first(), track.last());
+        let moved = (last.x - first.x).hypot(last.y - first.y);
+        let (vx, vy) = track.mean_velocity()?;
+        (track.points.len() >= 5 && moved >= 0.01 * diag).then_some(Trail {
+            t: last.t,
+            x: last.x,
+            y: last.y,
+            vx,
+            vy,
+        })
+    }
+
+    /// True when `later` starts where this trail was heading, in its direction and at its
+    /// pace, within `max_gap_s`.
+    pub fn leads_to(&self, later: &Track, diag: f32, max_gap_s: f64) -> bool {
+        let Some((vx, vy)) = later.mean_velocity() else {
+            return false;
+        };
+        let first = later.first();
+        let gap = first.t - self.t;
+        if !(0.0..=max_gap_s).contains(&gap) {
+            return false;
+        }
+        let speed = vx.hypot(vy);
+        let trail_speed = self.vx.hypot(self.vy);
+        let (px, py) = (self.x + self.vx * gap as f32, self.y + self.vy * gap as f32);
+        let miss = (first.x - px).hypot(first.y - py);
+        let cos = (vx * self.vx + vy * self.vy) / (speed * trail_speed).max(1e-6);
+        miss <= 0.01 * diag + 0.15 * trail_speed * gap as f32
+            && cos > 0.95
+            && (0.6..=1.6).contains(&(speed / trail_speed.max(1e-6)))
+    }
 }
 
 /// Trails kept, and for how long: a satellite fading out for a few seconds and back.
@@ -218,45 +275,19 @@ impl Tracker {
     /// the rest of a satellite or an aircraft that faded below the threshold for a while,
     /// whose new piece alone would pass for a slow meteor.
     pub fn continues(&self, track: &Track) -> bool {
-        let Some((vx, vy)) = track.mean_velocity() else {
-            return false;
-        };
-        let first = track.first();
-        let speed = vx.hypot(vy);
-        self.trails.iter().any(|tr| {
-            let gap = first.t - tr.t;
-            if !(0.0..=TRAIL_S).contains(&gap) {
-                return false;
-            }
-            let trail_speed = tr.vx.hypot(tr.vy);
-            let (px, py) = (tr.x + tr.vx * gap as f32, tr.y + tr.vy * gap as f32);
-            let miss = (first.x - px).hypot(first.y - py);
-            let cos = (vx * tr.vx + vy * tr.vy) / (speed * trail_speed).max(1e-6);
-            miss <= 0.01 * self.diag + 0.15 * trail_speed * gap as f32
-                && cos > 0.95
-                && (0.6..=1.6).contains(&(speed / trail_speed.max(1e-6)))
-        })
+        self.trails
+            .iter()
+            .any(|tr| tr.leads_to(track, self.diag, TRAIL_S))
     }
 
     fn remember(&mut self, track: &Track) {
-        let (first, last) = (track.first(), track.last());
-        let moved = (last.x - first.x).hypot(last.y - first.y);
-        let Some((vx, vy)) = track.mean_velocity() else {
+        let Some(trail) = Trail::of(track, self.diag) else {
             return;
         };
-        if track.points.len() < 5 || moved < 0.01 * self.diag {
-            return;
-        }
         if self.trails.len() == MAX_TRAILS {
             self.trails.pop_front();
         }
-        self.trails.push_back(Trail {
-            t: last.t,
-            x: last.x,
-            y: last.y,
-            vx,
-            vy,
-        });
+        self.trails.push_back(trail);
     }
 
     /// Ends every track (end of stream, or the stream was lost).

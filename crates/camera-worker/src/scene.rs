@@ -1,0 +1,303 @@
+//! A second look at a track the classifier took for a meteor, with what else the sky did
+//! around it. The classifier sees one track alone; some impostors only show in company:
+//!
+//! * a piece of another moving object: the tail of a satellite breaking up at the frame's
+//!   edge, an aircraft's strobe flashing off its wingtip. Its sightings lie on a longer
+//!   moving object seen at the same moments;
+//! * the first piece of a slow object that fades and comes back: a satellite below the
+//!   threshold for a second or two, whose next piece starts where this one was heading, at
+//!   its pace. Slow tracks are held for `HOLD_S` to see whether one follows;
+//! * a track cut short by a flash (lightning, a gain jump blinds the detector): its end was
+//!   not seen, so its shape (a bird turning, a meteor fading) is unknown;
+//! * a second track along a meteor just reported, at the same time: a fast streak that
+//!   broke into two candidates in one frame, each followed on its own. One meteor, one event.
+//!
+//! A real meteor meets none of these: it does not ride on another object, nothing slow and
+//! steady carries on from its end, and lightning rarely strikes in the tenth of a second
+//! after it (and a sky with lightning hides meteors anyway).
+
+use crate::classify::Reason;
+use crate::track::{Track, Trail};
+use std::collections::VecDeque;
+
+/// How long a slow track waits for a continuation (a satellite's gaps are a second or two).
+pub const HOLD_S: f64 = 2.5;
+/// Tracks slower than this share of the diagonal per second are held (the slow meteor of the
+/// real GMN clip moves 0.027 diag/s; fast meteors go out without delay).
+const SLOW: f32 = 0.05;
+/// A track ending this soon before a flash began was cut short by it.
+const CUT_S: f64 = 0.1;
+/// Moving objects this long (seconds) can carry fragments; their sightings are kept this
+/// long after they finished.
+const CARRIER_S: f64 = 1.0;
+const KEEP_S: f64 = 5.0;
+const MAX_KEPT: usize = 32;
+
+/// What the scene knows besides the track being judged.
+pub struct Scene {
+    diag: f32,
+    /// Long moving tracks finished lately.
+    recent: VecDeque<Track>,
+    /// Onsets of flashes (stream seconds), newest last.
+    flashes: VecDeque<f64>,
+    in_flash: bool,
+    /// Meteors reported lately: first and last sighting as (t, x, y).
+    reported: VecDeque<[(f64, f32, f32); 2]>,
+}
+
+impl Scene {
+    pub fn new(width: u32, height: u32) -> Scene {
+        Scene {
+            diag: (width as f32).hypot(height as f32),
+            recent: VecDeque::new(),
+            flashes: VecDeque::new(),
+            in_flash: false,
+            reported: VecDeque::new(),
+        }
+    }
+
+    /// Notes one processed frame.
+    pub fn frame(&mut self, t: f64, flash: bool) {
+        if flash && !self.in_flash {
+            self.flashes.push_back(t);
+        }
+        self.in_flash = flash;
+        while self.flashes.front().is_some_and(|&f| t - f > KEEP_S) {
+            self.flashes.pop_front();
+        }
+        while self.recent.front().is_some_and(|r| t - r.last().t > KEEP_S) {
+            self.recent.pop_front();
+        }
+        while self.reported.front().is_some_and(|r| t - r[1].0 > KEEP_S) {
+            self.reported.pop_front();
+        }
+    }
+
+    /// Notes a track reported as a meteor.
+    pub fn reported(&mut self, track: &Track) {
+        let end = |p: &crate::track::Point| (p.t, p.x, p.y);
+        if self.reported.len() == MAX_KEPT {
+            self.reported.pop_front();
+        }
+        self.reported
+            .push_back([end(track.first()), end(track.last())]);
+    }
+
+    /// Keeps a finished track that could carry fragments or continue a held one.
+    pub fn finished(&mut self, track: &Track) {
+        if self.is_carrier(track) || Trail::of(track, self.diag).is_some() {
+            if self.recent.len() == MAX_KEPT {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(track.clone());
+        }
+    }
+
+    /// Whether a meteor-like track must wait for what follows it.
+    pub fn must_hold(&self, track: &Track) -> bool {
+        track
+            .mean_velocity()
+            .is_some_and(|(vx, vy)| vx.hypot(vy) < SLOW * self.diag)
+    }
+
+    /// Why `track` is not a meteor after all, judged with the tracks in progress (`active`)
+    /// and those the scene kept.
+    pub fn doubt(&self, track: &Track, active: &[Track]) -> Option<Reason> {
+        let last = track.last().t;
+        if self.flashes.iter().any(|&f| f > last && f - last <= CUT_S) {
+            return Some(Reason::CutByFlash);
+        }
+        if self.reported.iter().any(|r| self.same_meteor(r, track)) {
+            return Some(Reason::SameMeteor);
+        }
+        let others = || {
+            active
+                .iter()
+                .chain(self.recent.iter())
+                .filter(|o| o.id != track.id)
+        };
+        if others().any(|o| self.carries(o, track)) {
+            return Some(Reason::PartOfAnother);
+        }
+        let trail = Trail::of(track, self.diag)?;
+        others()
+            .any(|o| o.first().t > last && trail.leads_to(o, self.diag, HOLD_S))
+            .then_some(Reason::ContinuedLater)
+    }
+
+    /// Whether `track` ran at the same time as the reported meteor `r`, on its line (within
+    /// 1 % of the diagonal) and in its direction.
+    fn same_meteor(&self, r: &[(f64, f32, f32); 2], track: &Track) -> bool {
+        let [(t0, x0, y0), (t1, x1, y1)] = *r;
+        let (a, b) = (track.first(), track.last());
+        if a.t > t1 + 0.1 || b.t < t0 - 0.1 {
+            return false;
+        }
+        let (dx, dy) = (x1 - x0, y1 - y0);
+        let len = dx.hypot(dy);
+        let (tx, ty) = (b.x - a.x, b.y - a.y);
+        if len < 1.0 || tx * dx + ty * dy <= 0.9 * len * tx.hypot(ty) {
+            return false;
+        }
+        let off = |x: f32, y: f32| ((x - x0) * dy - (y - y0) * dx).abs() / len;
+        off(a.x, a.y).max(off(b.x, b.y)) <= 0.01 * self.diag
+    }
+
+    /// A moving object seen for a while.
+    fn is_carrier(&self, o: &Track) -> bool {
+        let (a, b) = (o.first(), o.last());
+        b.t - a.t >= CARRIER_S && (b.x - a.x).hypot(b.y - a.y) >= 0.01 * self.diag
+    }
+
+    /// Whether `track` rides on `o`: `o` lasted longer, at least 80 % of the track's
+    /// sightings lie close to where `o` was at the same moment, and the track does not move
+    /// with `o`. Light shifting on a moving object (strobes taking turns on the wingtips, a
+    /// streak cut by the frame's edge) seems to move against or across it; a meteor that
+    /// happens to pass a satellite along its way keeps the benefit of the doubt.
+    fn carries(&self, o: &Track, track: &Track) -> bool {
+        let span = track.last().t - track.first().t;
+        if !self.is_carrier(o) || o.last().t - o.first().t < 2.0 * span {
+            return false;
+        }
+        let (Some((vx, vy)), Some((ox, oy))) = (track.mean_velocity(), o.mean_velocity()) else {
+            return false;
+        };
+        if vx * ox + vy * oy > 0.5 * vx.hypot(vy) * ox.hypot(oy) {
+            return false;
+        }
+        let near = track
+            .points
+            .iter()
+            .filter(|p| {
+                o.position_at(p.t).is_some_and(|(x, y)| {
+                    let reach = 0.02 * self.diag + p.half_w.max(p.half_h);
+                    (p.x - x).hypot(p.y - y) <= reach
+                })
+            })
+            .count();
+        near * 5 >= track.points.len() * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::track::Point;
+
+    fn track(id: u64, pts: impl Iterator<Item = (f64, f32, f32)>) -> Track {
+        let mut t = Track::for_tests(
+            pts.map(|(t, x, y)| Point {
+                frame: (t * 30.0).round() as u64,
+                t,
+                x,
+                y,
+                half_w: 2.0,
+                half_h: 2.0,
+                area: 9,
+                bbox_area: 16,
+                peak: 20.0,
+                noise: 2.0,
+            })
+            .collect(),
+        );
+        t.id = id;
+        t
+    }
+
+    /// `n` frames at 30 fps from `t0`, moving `v` px/s along x from `x0`.
+    fn mover(id: u64, t0: f64, n: usize, x0: f32, y: f32, v: f32) -> Track {
+        track(
+            id,
+            (0..n).map(move |i| {
+                let t = t0 + i as f64 / 30.0;
+                (t, x0 + v * (t - t0) as f32, y)
+            }),
+        )
+    }
+
+    #[test]
+    fn a_piece_riding_on_a_satellite_is_part_of_it() {
+        let scene = Scene::new(1280, 720);
+        // A satellite at 50 px/s for 4 s, and a 0.1 s piece near it at 2 s, going back.
+        let sat = mover(1, 0.0, 120, 100.0, 300.0, 50.0);
+        let piece = mover(2, 2.0, 4, 205.0, 305.0, -150.0);
+        assert_eq!(
+            scene.doubt(&piece, std::slice::from_ref(&sat)),
+            Some(Reason::PartOfAnother)
+        );
+        // The same piece elsewhere in the sky is not; nor a meteor going its way.
+        let apart = mover(3, 2.0, 4, 600.0, 305.0, -150.0);
+        assert_eq!(scene.doubt(&apart, std::slice::from_ref(&sat)), None);
+        let along = mover(4, 2.0, 4, 195.0, 305.0, 250.0);
+        assert_eq!(scene.doubt(&along, std::slice::from_ref(&sat)), None);
+        // Once finished, the satellite still counts for a while.
+        let mut scene = Scene::new(1280, 720);
+        scene.finished(&sat);
+        scene.frame(4.5, false);
+        assert_eq!(scene.doubt(&piece, &[]), Some(Reason::PartOfAnother));
+        scene.frame(20.0, false);
+        assert_eq!(scene.doubt(&piece, &[]), None, "forgotten");
+    }
+
+    #[test]
+    fn a_still_star_carries_nothing() {
+        let scene = Scene::new(1280, 720);
+        let star = track(1, (0..300).map(|i| (i as f64 / 30.0, 400.0, 300.0)));
+        let meteor = mover(2, 3.0, 6, 395.0, 300.0, 60.0);
+        assert_eq!(scene.doubt(&meteor, &[star]), None);
+    }
+
+    #[test]
+    fn a_slow_track_followed_by_its_continuation_was_a_satellite() {
+        let mut scene = Scene::new(1280, 720);
+        // 47 px/s for 0.5 s, gone for 1.8 s, then on at the same pace and heading.
+        let first = mover(1, 0.0, 15, 970.0, 107.0, 47.0);
+        assert!(scene.must_hold(&first));
+        let later = mover(2, 2.3, 30, 970.0 + 47.0 * 2.3, 107.0, 47.0);
+        assert_eq!(
+            scene.doubt(&first, std::slice::from_ref(&later)),
+            Some(Reason::ContinuedLater)
+        );
+        scene.finished(&later);
+        assert_eq!(scene.doubt(&first, &[]), Some(Reason::ContinuedLater));
+        // Another slow object crossing elsewhere, or heading another way, is no continuation.
+        let across = track(
+            3,
+            (0..30).map(|i| (2.3 + i as f64 / 30.0, 1100.0, 107.0 + 1.5 * i as f32)),
+        );
+        assert_eq!(Scene::new(1280, 720).doubt(&first, &[across]), None);
+        // A fast meteor is not held at all.
+        assert!(!scene.must_hold(&mover(4, 0.0, 10, 100.0, 100.0, 600.0)));
+    }
+
+    #[test]
+    fn a_second_track_along_a_reported_meteor_is_the_same_meteor() {
+        let mut scene = Scene::new(1920, 1080);
+        // 900 px/s along a line; a second track starts on it 0.17 s in, before it ended.
+        let first = mover(1, 17.1, 9, 1330.0, 900.0, 900.0);
+        assert_eq!(scene.doubt(&first, &[]), None);
+        scene.reported(&first);
+        let second = mover(2, 17.27, 7, 1330.0 + 900.0 * 0.17, 901.0, 900.0);
+        assert_eq!(scene.doubt(&second, &[]), Some(Reason::SameMeteor));
+        // Another meteor at the same time on another line, or on the line a second later,
+        // is its own event.
+        let other = mover(3, 17.27, 7, 1330.0, 700.0, 900.0);
+        assert_eq!(scene.doubt(&other, &[]), None);
+        let later = mover(4, 18.5, 7, 1330.0, 900.0, 900.0);
+        assert_eq!(scene.doubt(&later, &[]), None);
+    }
+
+    #[test]
+    fn a_track_ending_as_a_flash_begins_was_cut_short() {
+        let mut scene = Scene::new(1280, 720);
+        let bird = mover(1, 10.0, 8, 500.0, 300.0, 175.0); // ends at 10.233 s
+        for i in 0..20 {
+            let t = 10.0 + i as f64 / 30.0;
+            scene.frame(t, (10.27..10.5).contains(&t));
+        }
+        assert_eq!(scene.doubt(&bird, &[]), Some(Reason::CutByFlash));
+        // A flash well after the track ended is unrelated.
+        let earlier = mover(2, 9.0, 8, 500.0, 300.0, 175.0);
+        assert_eq!(scene.doubt(&earlier, &[]), None);
+    }
+}
