@@ -48,6 +48,9 @@ pub struct FileSummary {
     pub video_s: f64,
     pub elapsed_s: f64,
     pub processing_fps: f64,
+    /// CPU time of detection per frame, milliseconds: shrinking in the decoder's thread, then
+    /// detection, tracking and classification (decoding and file writing not included).
+    pub detect_cpu_ms_per_frame: f64,
     pub flashes: u64,
     pub rejected: std::collections::BTreeMap<String, u64>,
     pub events: Vec<Detection>,
@@ -98,7 +101,8 @@ pub fn process_file(
     );
     let ring = Ring::new(retain);
     let opener = FileOpener::new(input);
-    let stream = opener.open(ring.clone(), false, Shrink::new(p.scale))?;
+    let shrink = Shrink::new(p.scale);
+    let stream = opener.open(ring.clone(), false, shrink.clone())?;
     let out_dir = cmd.output.join(&camera);
     let store = Store::open(&out_dir).map_err(|e| anyhow::anyhow!("{}: {e}", out_dir.display()))?;
     let writer = Writer::spawn(
@@ -117,6 +121,7 @@ pub fn process_file(
     );
     let mut engine: Option<Engine> = None;
     let mut failure = None;
+    let mut engine_cpu_ns = 0u64;
     loop {
         match stream.next(Duration::from_secs(30)) {
             Some(StreamEvent::Frame(frame)) => {
@@ -126,7 +131,10 @@ pub fn process_file(
                         .unwrap_or_else(|| default_origin(input, &stream));
                     Engine::new(p, settings.mask.clone(), origin)
                 });
-                match eng.process(&frame) {
+                let t0 = crate::cputime::thread_ns();
+                let done = eng.process(&frame);
+                engine_cpu_ns += crate::cputime::thread_ns().saturating_sub(t0);
+                match done {
                     Ok(events) => events.into_iter().for_each(|e| writer.submit_wait(e)),
                     Err(e) => {
                         failure = Some(anyhow::anyhow!("{}: {e:#}", input.display()));
@@ -183,6 +191,9 @@ pub fn process_file(
         video_s: frames as f64 / g.fps,
         elapsed_s: elapsed,
         processing_fps: frames as f64 / elapsed.max(1e-9),
+        detect_cpu_ms_per_frame: (engine_cpu_ns + shrink.cpu_ns()) as f64
+            / 1e6
+            / frames.max(1) as f64,
         flashes: eng.flashes(),
         rejected: eng
             .rejected()
@@ -226,7 +237,7 @@ fn print_summary(s: &FileSummary, json: bool) {
         return;
     }
     println!(
-        "{}: {} meteor(s) in {} frames ({}x{} @ {:.2} fps, {:.1} s of video) processed at {:.0} fps ({:.1}x real time); {} flash(es)",
+        "{}: {} meteor(s) in {} frames ({}x{} @ {:.2} fps, {:.1} s of video) processed at {:.0} fps ({:.1}x real time), detection {:.3} ms CPU per frame; {} flash(es)",
         s.file,
         s.events.len(),
         s.frames,
@@ -236,6 +247,7 @@ fn print_summary(s: &FileSummary, json: bool) {
         s.video_s,
         s.processing_fps,
         s.processing_fps / s.fps.max(1e-9),
+        s.detect_cpu_ms_per_frame,
         s.flashes
     );
     for d in &s.events {

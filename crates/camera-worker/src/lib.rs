@@ -11,6 +11,7 @@ pub mod classify;
 pub mod clip;
 pub mod composite;
 pub mod config;
+pub mod cputime;
 pub mod detect;
 pub mod disk;
 pub mod engine;

@@ -275,11 +275,11 @@ fn shrink_frame(frame: &mut Frame, shrink: &Shrink, prep: &mut Prep) {
         return;
     }
     let (w, h) = (frame.width / factor as u32, frame.height / factor as u32);
+    let t0 = crate::cputime::thread_ns();
     let mut data = vec![0u8; (w * h) as usize];
-    if frame
-        .with_luma(|luma| prep.run(luma, factor, &mut data, None))
-        .is_ok()
-    {
+    let done = frame.with_luma(|luma| prep.run(luma, factor, &mut data, None));
+    shrink.add_cpu_ns(crate::cputime::thread_ns().saturating_sub(t0));
+    if done.is_ok() {
         let shrunk = Shrunk {
             data,
             width: w,

@@ -5,7 +5,7 @@
 //! stays small. The full frame is kept as well only while the live view is watched.
 
 use crate::detect::{prep, processing_size};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// What the detector wants from each frame; shared by the stream and its consumer, which
@@ -15,6 +15,8 @@ pub struct Shrink {
     /// The processing scale as f32 bits; 0 turns shrinking off.
     scale: Arc<AtomicU32>,
     full: Arc<AtomicBool>,
+    /// CPU time spent shrinking, nanoseconds (detection work done in the decoder's thread).
+    cpu_ns: Arc<AtomicU64>,
 }
 
 /// A frame's luma at processing size, made by `prep` exactly as the detector would make it.
@@ -45,6 +47,15 @@ impl Shrink {
 
     pub fn full_wanted(&self) -> bool {
         self.full.load(Ordering::Relaxed)
+    }
+
+    /// CPU time spent shrinking frames so far, nanoseconds.
+    pub fn cpu_ns(&self) -> u64 {
+        self.cpu_ns.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_cpu_ns(&self, ns: u64) {
+        self.cpu_ns.fetch_add(ns, Ordering::Relaxed);
     }
 
     /// The downscale factor for a `width` x `height` frame, when the fused sweep can make it.
