@@ -151,12 +151,12 @@ impl Engine {
             n = o.candidates.len(),
             "frame"
         );
-        let flash = o.flash;
+        let (flash, blind) = (o.flash, o.suppressed);
         self.candidates.clear();
         self.candidates.extend_from_slice(o.candidates);
         let candidates = &self.candidates;
         st.tracker.update(self.frames, t, candidates);
-        st.scene.frame(t, flash);
+        st.scene.frame(t, flash, blind);
         self.frames += 1;
         self.collect(&mut events, Some(t));
         Ok(events)

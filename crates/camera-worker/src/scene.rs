@@ -4,11 +4,12 @@
 //! * a piece of another moving object: the tail of a satellite breaking up at the frame's
 //!   edge, an aircraft's strobe flashing off its wingtip. Its sightings lie on a longer
 //!   moving object seen at the same moments;
-//! * the first piece of a slow object that fades and comes back: a satellite below the
-//!   threshold for a second or two, whose next piece starts where this one was heading, at
-//!   its pace. Slow tracks are held for `HOLD_S` to see whether one follows;
-//! * a track cut short by a flash (lightning, a gain jump blinds the detector): its end was
-//!   not seen, so its shape (a bird turning, a meteor fading) is unknown;
+//! * a piece of a slow object that fades and comes back: a satellite below the threshold
+//!   for a second or two, whose next piece starts on its line, in its direction, as far on
+//!   as its pace takes it. Slow tracks are held for `HOLD_S` to see whether one follows;
+//! * a track cut by a flash (lightning, a gain jump blinds the detector for a moment): its
+//!   end or its start was not seen, so its shape (a bird turning, a meteor fading) is
+//!   unknown;
 //! * a second track along a meteor just reported, at the same time: a fast streak that
 //!   broke into two candidates in one frame, each followed on its own. One meteor, one event.
 //!
@@ -20,12 +21,14 @@ use crate::classify::Reason;
 use crate::track::{Track, Trail};
 use std::collections::VecDeque;
 
-/// How long a slow track waits for a continuation (a satellite's gaps are a second or two).
-pub const HOLD_S: f64 = 2.5;
+/// How long a slow track waits for a continuation: a satellite's gaps last up to about 3 s,
+/// and its next piece needs a few frames to show its heading.
+pub const HOLD_S: f64 = 3.5;
 /// Tracks slower than this share of the diagonal per second are held (the slow meteor of the
 /// real GMN clip moves 0.027 diag/s; fast meteors go out without delay).
 const SLOW: f32 = 0.05;
-/// A track ending this soon before a flash began was cut short by it.
+/// A track ending this soon before a flash began, or starting this soon after the detector
+/// saw again, was cut by it.
 const CUT_S: f64 = 0.1;
 /// Moving objects this long (seconds) can carry fragments; their sightings are kept this
 /// long after they finished.
@@ -40,7 +43,11 @@ pub struct Scene {
     recent: VecDeque<Track>,
     /// Onsets of flashes (stream seconds), newest last.
     flashes: VecDeque<f64>,
+    /// Ends of the blind spells that followed flashes: first frames seen again.
+    sight_back: VecDeque<f64>,
     in_flash: bool,
+    /// Blind (a flash, or its hold-off) since a flash.
+    blind: bool,
     /// Meteors reported lately: first and last sighting as (t, x, y).
     reported: VecDeque<[(f64, f32, f32); 2]>,
 }
@@ -51,19 +58,30 @@ impl Scene {
             diag: (width as f32).hypot(height as f32),
             recent: VecDeque::new(),
             flashes: VecDeque::new(),
+            sight_back: VecDeque::new(),
             in_flash: false,
+            blind: false,
             reported: VecDeque::new(),
         }
     }
 
-    /// Notes one processed frame.
-    pub fn frame(&mut self, t: f64, flash: bool) {
+    /// Notes one processed frame: whether it was a flash, and whether the detector was blind
+    /// (a flash or the hold-off after it).
+    pub fn frame(&mut self, t: f64, flash: bool, blind: bool) {
         if flash && !self.in_flash {
             self.flashes.push_back(t);
         }
+        if flash {
+            self.blind = true;
+        } else if self.blind && !blind {
+            self.blind = false;
+            self.sight_back.push_back(t);
+        }
         self.in_flash = flash;
-        while self.flashes.front().is_some_and(|&f| t - f > KEEP_S) {
-            self.flashes.pop_front();
+        for q in [&mut self.flashes, &mut self.sight_back] {
+            while q.front().is_some_and(|&f| t - f > KEEP_S) {
+                q.pop_front();
+            }
         }
         while self.recent.front().is_some_and(|r| t - r.last().t > KEEP_S) {
             self.recent.pop_front();
@@ -103,8 +121,13 @@ impl Scene {
     /// Why `track` is not a meteor after all, judged with the tracks in progress (`active`)
     /// and those the scene kept.
     pub fn doubt(&self, track: &Track, active: &[Track]) -> Option<Reason> {
-        let last = track.last().t;
-        if self.flashes.iter().any(|&f| f > last && f - last <= CUT_S) {
+        let (first, last) = (track.first().t, track.last().t);
+        if self.flashes.iter().any(|&f| f > last && f - last <= CUT_S)
+            || self
+                .sight_back
+                .iter()
+                .any(|&b| first >= b && first - b <= CUT_S)
+        {
             return Some(Reason::CutByFlash);
         }
         if self.reported.iter().any(|r| self.same_meteor(r, track)) {
@@ -119,10 +142,36 @@ impl Scene {
         if others().any(|o| self.carries(o, track)) {
             return Some(Reason::PartOfAnother);
         }
-        let trail = Trail::of(track, self.diag)?;
         others()
-            .any(|o| o.first().t > last && trail.leads_to(o, self.diag, HOLD_S))
+            .any(|o| self.goes_on_as(track, o))
             .then_some(Reason::ContinuedLater)
+    }
+
+    /// Whether `later` is `track` going on after a pause of at most `HOLD_S`: it starts on
+    /// `track`'s line, heads the same way, and the jump across the pause, like both pieces,
+    /// runs at one pace. (A short, faint piece's own velocity is too rough to extrapolate
+    /// over seconds; its line and the pace across the gap are steadier.)
+    fn goes_on_as(&self, track: &Track, later: &Track) -> bool {
+        let (end, start) = (track.last(), later.first());
+        let gap = (start.t - end.t) as f32;
+        if !(gap > 0.0 && gap <= HOLD_S as f32) {
+            return false;
+        }
+        let (Some((ax, ay)), Some((bx, by))) = (track.mean_velocity(), later.mean_velocity())
+        else {
+            return false;
+        };
+        let (va, vb) = (ax.hypot(ay), bx.hypot(by));
+        let (jx, jy) = (start.x - end.x, start.y - end.y);
+        let jump = jx.hypot(jy);
+        let pace = jump / gap;
+        let same_way = ax * bx + ay * by > 0.9 * va * vb
+            && (jump < 0.01 * self.diag || ax * jx + ay * jy > 0.9 * va * jump);
+        let one_pace = (0.5..=2.0).contains(&(vb / va.max(1e-6)))
+            && (jump < 0.01 * self.diag || (0.5..=2.0).contains(&(pace / va.max(1e-6))));
+        // How far `start` lies off `track`'s line.
+        let off = (jx * ay - jy * ax).abs() / va.max(1e-6);
+        same_way && one_pace && off <= 0.01 * self.diag + 0.1 * jump
     }
 
     /// Whether `track` ran at the same time as the reported meteor `r`, on its line (within
@@ -233,9 +282,9 @@ mod tests {
         // Once finished, the satellite still counts for a while.
         let mut scene = Scene::new(1280, 720);
         scene.finished(&sat);
-        scene.frame(4.5, false);
+        scene.frame(4.5, false, false);
         assert_eq!(scene.doubt(&piece, &[]), Some(Reason::PartOfAnother));
-        scene.frame(20.0, false);
+        scene.frame(20.0, false, false);
         assert_eq!(scene.doubt(&piece, &[]), None, "forgotten");
     }
 
@@ -266,6 +315,32 @@ mod tests {
             (0..30).map(|i| (2.3 + i as f64 / 30.0, 1100.0, 107.0 + 1.5 * i as f32)),
         );
         assert_eq!(Scene::new(1280, 720).doubt(&first, &[across]), None);
+        // On its line but too far on for its pace: another object.
+        let ahead = mover(5, 2.3, 30, 970.0 + 47.0 * 8.0, 107.0, 47.0);
+        assert_eq!(Scene::new(1280, 720).doubt(&first, &[ahead]), None);
+        // A short, faint piece (14 px in 0.4 s) whose heading is a little off, and the rest
+        // 1.8 s later where the true pace puts it.
+        let piece = track(
+            6,
+            (0..12).map(|i| {
+                (
+                    i as f64 / 30.0,
+                    150.0 + 1.0 * i as f32,
+                    120.0 - 0.9 * i as f32,
+                )
+            }),
+        );
+        let rest = track(
+            7,
+            (0..24).map(|i| {
+                let t = 2.2 + i as f64 / 30.0;
+                (t, 150.0 + 24.0 * t as f32, 120.0 - 26.0 * t as f32)
+            }),
+        );
+        assert_eq!(
+            Scene::new(1280, 720).doubt(&piece, &[rest]),
+            Some(Reason::ContinuedLater)
+        );
         // A fast meteor is not held at all.
         assert!(!scene.must_hold(&mover(4, 0.0, 10, 100.0, 100.0, 600.0)));
     }
@@ -291,13 +366,20 @@ mod tests {
     fn a_track_ending_as_a_flash_begins_was_cut_short() {
         let mut scene = Scene::new(1280, 720);
         let bird = mover(1, 10.0, 8, 500.0, 300.0, 175.0); // ends at 10.233 s
-        for i in 0..20 {
+                                                           // A flash from 10.27 to 10.5 s, blind until 11 s.
+        for i in 0..40 {
             let t = 10.0 + i as f64 / 30.0;
-            scene.frame(t, (10.27..10.5).contains(&t));
+            scene.frame(t, (10.27..10.5).contains(&t), (10.27..11.0).contains(&t));
         }
         assert_eq!(scene.doubt(&bird, &[]), Some(Reason::CutByFlash));
         // A flash well after the track ended is unrelated.
         let earlier = mover(2, 9.0, 8, 500.0, 300.0, 175.0);
         assert_eq!(scene.doubt(&earlier, &[]), None);
+        // A track starting as the detector sees again began unseen; one a while later did
+        // not.
+        let after = mover(3, 11.0, 8, 700.0, 300.0, 175.0);
+        assert_eq!(scene.doubt(&after, &[]), Some(Reason::CutByFlash));
+        let later = mover(4, 11.4, 8, 700.0, 300.0, 175.0);
+        assert_eq!(scene.doubt(&later, &[]), None);
     }
 }
