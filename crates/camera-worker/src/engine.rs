@@ -315,3 +315,6 @@ impl Engine {
         self.state.as_ref().map(|s| s.detector.noise_sigma())
     }
 }
+
+#[cfg(test)]
+mod tests;

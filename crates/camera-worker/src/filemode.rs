@@ -95,9 +95,12 @@ pub fn process_file(
     let camera = camera_name(input);
     let p = settings.params;
     // The ring must span the longest event plus both margins plus the decoder's lead, plus
-    // the events waiting for the writer (at most two: one queued, one being written).
-    let retain = Duration::from_secs_f32(
-        2.0 * (p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s) + 6.0,
+    // the events waiting for the writer (at most two: one queued, one being written), plus
+    // the hold of a slow track before it is reported.
+    let retain = Duration::from_secs_f64(
+        2.0 * (p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s) as f64
+            + crate::scene::HOLD_S
+            + 6.0,
     );
     let ring = Ring::new(retain);
     let opener = FileOpener::new(input);

@@ -215,7 +215,11 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
     };
     let tz = cmd.site.tz()?;
     let p = effective.params;
-    let needed = (p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s) as f64 + 2.0;
+    // The longest event, its margins, the gap that ends it, and the hold of a slow track
+    // (`scene::HOLD_S`) before it is reported.
+    let needed = (p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s) as f64
+        + crate::scene::HOLD_S
+        + 2.0;
     let ring = Ring::new(Duration::from_secs_f64(cmd.buffer.max(needed)));
     let catalog = Arc::new(Mutex::new(Catalog::open(&store)));
     let renditions = crate::rendition::Renditions::spawn(

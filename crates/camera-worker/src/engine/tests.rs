@@ -1,0 +1,120 @@
+//! The engine on synthetic frames: a slow meteor is held for a second look and reported
+//! while the stream goes on; a slow object that comes back after a pause is not.
+
+use super::*;
+use crate::ingest::Frame;
+use gstreamer as gst;
+
+const W: u32 = 640;
+const H: u32 = 360;
+const FPS: f64 = 30.0;
+
+/// A dim sky with noise, and `dots` (x, y, peak above the sky) drawn as small Gaussians.
+fn frame(i: u64, dots: &[(f32, f32, f32)]) -> Frame {
+    let mut seed = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut px = vec![0u8; (W * H) as usize];
+    for (k, p) in px.iter_mut().enumerate() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        // About +-2 luma of noise around 20.
+        let n = (seed >> 60) as f32 / 4.0 - 2.0;
+        let (x, y) = ((k as u32 % W) as f32, (k as u32 / W) as f32);
+        let lit: f32 = dots
+            .iter()
+            .map(|&(dx, dy, a)| a * (-((x - dx).powi(2) + (y - dy).powi(2))).exp())
+            .sum();
+        *p = (20.0 + n + lit).round().clamp(0.0, 255.0) as u8;
+    }
+    let pts = (i as f64 / FPS * 1e9) as u64;
+    Frame::new(gst::Buffer::from_slice(px), 0, W as usize, W, H, pts, FPS)
+}
+
+/// A slow meteor: 30 px/s (under 0.05 diag/s) for 1.5 s from t = 3 s, brightening then
+/// fading, as meteors do.
+fn meteor(t: f64) -> Option<(f32, f32, f32)> {
+    let s = t - 3.0;
+    (0.0..1.5).contains(&s).then(|| {
+        (
+            200.0 + 30.0 * s as f32,
+            150.0,
+            70.0 * (1.0 - ((s - 0.75).abs() / 0.75)) as f32 + 10.0,
+        )
+    })
+}
+
+fn engine() -> Engine {
+    gst::init().unwrap();
+    let p = DetectionParams {
+        scale: 1.0,
+        ..DetectionParams::default()
+    };
+    Engine::new(p, None, chrono::Utc::now())
+}
+
+#[test]
+fn a_slow_meteor_is_held_then_reported_while_the_stream_goes_on() {
+    let mut eng = engine();
+    let mut when = None;
+    for i in 0..(12.0 * FPS) as u64 {
+        let t = i as f64 / FPS;
+        let events = eng.process(&frame(i, meteor(t).as_slice())).unwrap();
+        if !events.is_empty() {
+            assert!(when.is_none(), "reported twice");
+            assert_eq!(events.len(), 1);
+            assert!(
+                (events[0].start_offset_s - 3.0).abs() < 0.2,
+                "{:?}",
+                events[0].start_offset_s
+            );
+            when = Some(t);
+        }
+    }
+    let when = when.unwrap_or_else(|| {
+        panic!(
+            "the slow meteor was not reported during the stream; refused: {:?}",
+            eng.rejected()
+        )
+    });
+    // Not before the hold ran out (last sighting near 4.5 s), and soon after.
+    assert!(
+        when >= 4.4 + scene::HOLD_S,
+        "reported at {when} s, before its hold ended"
+    );
+    assert!(
+        when <= 4.5 + 0.6 + scene::HOLD_S + 0.2,
+        "reported at {when} s"
+    );
+    assert!(eng.finish().is_empty());
+}
+
+#[test]
+fn a_slow_object_that_comes_back_on_its_line_is_no_meteor() {
+    let mut eng = engine();
+    let mut reported = Vec::new();
+    for i in 0..(12.0 * FPS) as u64 {
+        let t = i as f64 / FPS;
+        // The same object 1.5 s after it faded, on its line at its pace, steady this time.
+        let back =
+            (6.0..9.0)
+                .contains(&t)
+                .then_some((200.0 + 30.0 * (t - 3.0) as f32, 150.0, 40.0));
+        let dots: Vec<_> = meteor(t).into_iter().chain(back).collect();
+        reported.extend(eng.process(&frame(i, &dots)).unwrap());
+    }
+    reported.extend(eng.finish());
+    assert!(
+        reported.is_empty(),
+        "{:?}",
+        reported
+            .iter()
+            .map(|e| e.start_offset_s)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        eng.rejected().get(&Reason::ContinuedLater),
+        Some(&1),
+        "{:?}",
+        eng.rejected()
+    );
+}
