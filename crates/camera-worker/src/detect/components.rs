@@ -73,8 +73,14 @@ pub struct Components {
 
 impl Components {
     /// Labels the non-zero pixels of `mask` (CV_8UC1) and measures each component's peak in
-    /// `values` (CV_8UC1, same size).
-    pub fn label(&mut self, mask: &Mat, values: &Mat) -> opencv::Result<&[Blob]> {
+    /// `values` (CV_8UC1, same size), less `base` where given (saturating at 0: the rise of
+    /// a frame over its background, worked out only where something changed).
+    pub fn label(
+        &mut self,
+        mask: &Mat,
+        values: &Mat,
+        base: Option<&Mat>,
+    ) -> opencv::Result<&[Blob]> {
         self.runs.clear();
         self.parent.clear();
         self.blobs.clear();
@@ -98,12 +104,20 @@ impl Components {
         for i in 0..self.runs.len() {
             let root = find(&mut self.parent, i as u32) as usize;
             let r = self.runs[i];
-            let vals = &values.at_row::<u8>(r.y)?[r.x0 as usize..=r.x1 as usize];
-            let (off, peak) =
-                vals.iter().enumerate().fold(
-                    (0, 0u8),
-                    |best, (k, &v)| if v > best.1 { (k, v) } else { best },
-                );
+            let span = r.x0 as usize..=r.x1 as usize;
+            let vals = &values.at_row::<u8>(r.y)?[span.clone()];
+            let under = match base {
+                Some(b) => &b.at_row::<u8>(r.y)?[span],
+                None => &[][..],
+            };
+            let (off, peak) = vals.iter().enumerate().fold((0, 0u8), |best, (k, &v)| {
+                let v = v.saturating_sub(under.get(k).copied().unwrap_or(0));
+                if v > best.1 {
+                    (k, v)
+                } else {
+                    best
+                }
+            });
             let len = (r.x1 - r.x0 + 1) as u64;
             let sum_x = len * (r.x0 + r.x1) as u64 / 2;
             if self.slot[root] == u32::MAX {
@@ -295,7 +309,7 @@ mod tests {
                 CV_32S,
             )
             .unwrap();
-            let blobs = comps.label(&mask, &values).unwrap().to_vec();
+            let blobs = comps.label(&mask, &values, None).unwrap().to_vec();
             assert_eq!(
                 blobs.len() as i32,
                 n - 1,
@@ -347,7 +361,7 @@ mod tests {
             *values.at_2d_mut::<u8>(y, x).unwrap() = v;
         }
         let mut comps = Components::default();
-        assert_eq!(comps.label(&mask, &values).unwrap().len(), 4);
+        assert_eq!(comps.label(&mask, &values, None).unwrap().len(), 4);
         let merged = comps.merge_close(2, 100).to_vec();
         assert_eq!(merged.len(), 2, "{merged:?}");
         let streak = merged.iter().find(|b| b.left == 2).unwrap();
@@ -355,7 +369,7 @@ mod tests {
         assert_eq!((streak.peak, streak.peak_x, streak.peak_y), (9, 5, 3));
         assert_eq!(streak.centroid(), (24.0 / 5.0, 14.0 / 5.0));
         // Over `max_blobs` pieces: left as they are.
-        comps.label(&mask, &values).unwrap();
+        comps.label(&mask, &values, None).unwrap();
         assert_eq!(comps.merge_close(2, 3).len(), 4);
     }
 
@@ -367,7 +381,7 @@ mod tests {
         }
         let values = mask.clone();
         let mut comps = Components::default();
-        let blobs = comps.label(&mask, &values).unwrap();
+        let blobs = comps.label(&mask, &values, None).unwrap();
         let areas: Vec<u32> = blobs.iter().map(|b| b.area).collect();
         assert_eq!(areas, vec![3, 1, 1, 1]);
         assert_eq!((blobs[0].right, blobs[0].bottom), (2, 2));

@@ -80,7 +80,6 @@ pub struct Detector {
     bg8: Mat,
     dev32: Mat,
     thr8: Mat,
-    diff: Mat,
     mask: Mat,
     components: components::Components,
     noise_floor: f64,
@@ -133,7 +132,6 @@ impl Detector {
             bg8: Mat::default(),
             dev32: Mat::default(),
             thr8: zeros()?,
-            diff: zeros()?,
             mask: zeros()?,
             components: components::Components::default(),
             noise_floor: 0.0,
@@ -264,7 +262,7 @@ impl Detector {
     }
 
     /// Brings the frame to processing size and smooths it into `small`; with `compare`, also
-    /// fills `diff` and `mask` against the background. Returns the changed pixels.
+    /// fills `mask` against the background. Returns the changed pixels.
     fn sweep(&mut self, input: Input<'_>, compare: bool) -> opencv::Result<usize> {
         let fused = match input {
             Input::Luma(luma) if self.fused.is_none() => {
@@ -292,7 +290,6 @@ impl Detector {
             Some(prep::Compare {
                 bg: self.bg8.data_bytes()?,
                 thr: self.thr8.data_bytes()?,
-                diff: self.diff.data_bytes_mut()?,
                 mask: self.mask.data_bytes_mut()?,
             })
         } else {
@@ -301,7 +298,7 @@ impl Detector {
         let small = self.small.data_bytes_mut()?;
         match fused {
             Some((luma, f)) => self.prep.run(luma, f, small, cmp),
-            None => Ok(cmp.map_or(0, |c| prep::compare(small, c.bg, c.thr, c.diff, c.mask))),
+            None => Ok(cmp.map_or(0, |c| prep::compare(small, c.bg, c.thr, c.mask))),
         }
     }
 
@@ -388,7 +385,9 @@ impl Detector {
     fn extract_candidates(&mut self) -> opencv::Result<usize> {
         let s = self.to_full;
         let mut found = 0;
-        self.components.label(&self.mask, &self.diff)?;
+        // The rise over the background, as compared: `learn` has not moved it yet.
+        self.components
+            .label(&self.mask, &self.small, Some(&self.bg8))?;
         for b in self.components.merge_close(MERGE_REACH, MERGE_MAX_BLOBS) {
             if b.area < self.p.min_area {
                 continue;

@@ -62,9 +62,7 @@ pub fn fused_factor(frame_w: i32, frame_h: i32, proc_w: i32, proc_h: i32) -> Opt
 pub struct Compare<'a> {
     pub bg: &'a [u8],
     pub thr: &'a [u8],
-    /// Rise over the background (0 where the pixel got darker).
-    pub diff: &'a mut [u8],
-    /// 255 where the rise is above the pixel's threshold.
+    /// 255 where the rise over the background is above the pixel's threshold.
     pub mask: &'a mut [u8],
 }
 
@@ -128,7 +126,6 @@ fn sweep_impl(
                 out,
                 &cmp.bg[r.clone()],
                 &cmp.thr[r.clone()],
-                &mut cmp.diff[r.clone()],
                 &mut cmp.mask[r],
             );
         }
@@ -244,18 +241,17 @@ fn box_row<const F: usize>(rows: &[&[u8]; F], out: &mut [u16]) {
 }
 
 simd! {
-    /// diff = max(now - bg, 0); mask = 255 where diff > thr. Returns how many are set.
-    pub fn compare(now: &[u8], bg: &[u8], thr: &[u8], diff: &mut [u8], mask: &mut [u8]) -> usize
+    /// mask = 255 where now - bg > thr (0 where darker). Returns how many are set.
+    pub fn compare(now: &[u8], bg: &[u8], thr: &[u8], mask: &mut [u8]) -> usize
         = compare_row
 }
 
 #[inline(always)]
-fn compare_row(now: &[u8], bg: &[u8], thr: &[u8], diff: &mut [u8], mask: &mut [u8]) -> usize {
+fn compare_row(now: &[u8], bg: &[u8], thr: &[u8], mask: &mut [u8]) -> usize {
     let len = now.len();
-    let (bg, thr, diff, mask) = (&bg[..len], &thr[..len], &mut diff[..len], &mut mask[..len]);
+    let (bg, thr, mask) = (&bg[..len], &thr[..len], &mut mask[..len]);
     for x in 0..len {
         let rise = now[x].saturating_sub(bg[x]);
-        diff[x] = rise;
         mask[x] = if rise > thr[x] { 255 } else { 0 };
     }
     // Counted apart, eight bytes at a time: counting in the loop above widens every byte.
