@@ -184,25 +184,21 @@ impl Engine {
         }
         let mut judged = Vec::with_capacity(finished.len());
         for track in finished {
-            let (mut verdict, track) = classify::classify_parts(track, &self.params, st.geometry);
-            if let Verdict::Meteor { features, .. } = verdict {
-                let doubt = if st.tracker.continues(&track) {
-                    Some(Reason::Continues)
-                } else {
-                    st.scene.doubt(&track, st.tracker.active())
-                };
-                if let Some(reason) = doubt {
-                    verdict = Verdict::Rejected {
-                        features: Some(features),
-                        reason,
-                    };
-                } else if now.is_some() && st.scene.must_hold(&track) {
+            let (verdict, track) = classify::classify_parts(track, &self.params, st.geometry);
+            let verdict = if !matches!(verdict, Verdict::Meteor { .. }) {
+                verdict
+            } else if st.tracker.continues(&track) {
+                refused(verdict, Some(Reason::Continues))
+            } else {
+                refused(verdict, st.scene.doubt(&track, st.tracker.active()))
+            };
+            if matches!(verdict, Verdict::Meteor { .. }) {
+                if now.is_some() && st.scene.must_hold(&track) {
                     // Slow: whether it goes on after a pause is known only later.
                     st.held.push((verdict, track));
                     continue;
-                } else {
-                    st.scene.reported(&track);
                 }
+                st.scene.reported(&track);
             }
             judged.push((verdict, track));
         }
@@ -213,17 +209,10 @@ impl Engine {
                 i += 1;
                 continue;
             }
-            let (mut verdict, track) = st.held.swap_remove(i);
-            if let Verdict::Meteor { features, .. } = verdict {
-                match st.scene.doubt(&track, st.tracker.active()) {
-                    Some(reason) => {
-                        verdict = Verdict::Rejected {
-                            features: Some(features),
-                            reason,
-                        }
-                    }
-                    None => st.scene.reported(&track),
-                }
+            let (verdict, track) = st.held.swap_remove(i);
+            let verdict = refused(verdict, st.scene.doubt(&track, st.tracker.active()));
+            if matches!(verdict, Verdict::Meteor { .. }) {
+                st.scene.reported(&track);
             }
             judged.push((verdict, track));
         }
@@ -313,6 +302,17 @@ impl Engine {
 
     pub fn noise_sigma(&self) -> Option<f64> {
         self.state.as_ref().map(|s| s.detector.noise_sigma())
+    }
+}
+
+/// A meteor verdict turned down for `reason`, if there is one.
+fn refused(verdict: Verdict, reason: Option<Reason>) -> Verdict {
+    match (verdict, reason) {
+        (Verdict::Meteor { features, .. }, Some(reason)) => Verdict::Rejected {
+            features: Some(features),
+            reason,
+        },
+        (verdict, _) => verdict,
     }
 }
 

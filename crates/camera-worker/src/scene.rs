@@ -39,7 +39,7 @@ const MAX_KEPT: usize = 32;
 /// What the scene knows besides the track being judged.
 pub struct Scene {
     diag: f32,
-    /// Long moving tracks finished lately.
+    /// Moving tracks finished lately: carriers, and pieces a held track may go on as.
     recent: VecDeque<Track>,
     /// Onsets of flashes (stream seconds), newest last.
     flashes: VecDeque<f64>,

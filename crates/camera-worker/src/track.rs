@@ -163,14 +163,14 @@ impl Trail {
     }
 
     /// True when `later` starts where this trail was heading, in its direction and at its
-    /// pace, within `max_gap_s`.
-    pub fn leads_to(&self, later: &Track, diag: f32, max_gap_s: f64) -> bool {
+    /// pace, within `TRAIL_S`.
+    fn leads_to(&self, later: &Track, diag: f32) -> bool {
         let Some((vx, vy)) = later.mean_velocity() else {
             return false;
         };
         let first = later.first();
         let gap = first.t - self.t;
-        if !(0.0..=max_gap_s).contains(&gap) {
+        if !(0.0..=TRAIL_S).contains(&gap) {
             return false;
         }
         let speed = vx.hypot(vy);
@@ -275,9 +275,7 @@ impl Tracker {
     /// the rest of a satellite or an aircraft that faded below the threshold for a while,
     /// whose new piece alone would pass for a slow meteor.
     pub fn continues(&self, track: &Track) -> bool {
-        self.trails
-            .iter()
-            .any(|tr| tr.leads_to(track, self.diag, TRAIL_S))
+        self.trails.iter().any(|tr| tr.leads_to(track, self.diag))
     }
 
     fn remember(&mut self, track: &Track) {

@@ -191,6 +191,64 @@ pub fn rotating_writer(
         .finish(rotate))
 }
 
+/// The port in the last "listening" line of a service's log (`... listening addr=HOST:PORT`):
+/// how a supervisor or a test that started the service with `WEB_PORT=0` learns the port the
+/// system gave it. Colour codes are skipped.
+pub fn listening_port(log: &str) -> Option<u16> {
+    log.lines()
+        .rev()
+        .find(|l| l.contains("listening"))
+        .and_then(|l| {
+            let plain = strip_ansi(l);
+            let addr = plain.split("addr=").nth(1)?.split_whitespace().next()?;
+            addr.rsplit_once(':')?.1.parse().ok()
+        })
+}
+
+/// Waits for `child`, started with `WEB_PORT=0` and logging into `log`, to say which port it
+/// listens on (in what it wrote after byte `from`). Errors when it exits first or stays
+/// silent for `limit`.
+pub fn wait_for_port(
+    log: &std::path::Path,
+    from: u64,
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> Result<u16, String> {
+    let t0 = std::time::Instant::now();
+    loop {
+        let text = std::fs::read(log).unwrap_or_default();
+        let new = String::from_utf8_lossy(&text[(from as usize).min(text.len())..]);
+        if let Some(port) = listening_port(&new) {
+            return Ok(port);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("exited ({status}) before listening:\n{new}"));
+        }
+        if t0.elapsed() > limit {
+            return Err(format!("not listening after {limit:?}:\n{new}"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `text` without its terminal colour sequences (ESC [ ... letter).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,69 +310,6 @@ mod tests {
             assert!(e.contains(&path.display().to_string()), "{e}");
         }
     }
-}
-
-/// The port in the last "listening" line of a service's log (`... listening addr=HOST:PORT`):
-/// how a supervisor or a test that started the service with `WEB_PORT=0` learns the port the
-/// system gave it. Colour codes are skipped.
-pub fn listening_port(log: &str) -> Option<u16> {
-    log.lines()
-        .rev()
-        .find(|l| l.contains("listening"))
-        .and_then(|l| {
-            let plain = strip_ansi(l);
-            let addr = plain.split("addr=").nth(1)?.split_whitespace().next()?;
-            addr.rsplit_once(':')?.1.parse().ok()
-        })
-}
-
-/// Waits for `child`, started with `WEB_PORT=0` and logging into `log`, to say which port it
-/// listens on (in what it wrote after byte `from`). Errors when it exits first or stays
-/// silent for `limit`.
-pub fn wait_for_port(
-    log: &std::path::Path,
-    from: u64,
-    child: &mut std::process::Child,
-    limit: std::time::Duration,
-) -> Result<u16, String> {
-    let t0 = std::time::Instant::now();
-    loop {
-        let text = std::fs::read(log).unwrap_or_default();
-        let new = String::from_utf8_lossy(&text[(from as usize).min(text.len())..]);
-        if let Some(port) = listening_port(&new) {
-            return Ok(port);
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("exited ({status}) before listening:\n{new}"));
-        }
-        if t0.elapsed() > limit {
-            return Err(format!("not listening after {limit:?}:\n{new}"));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
-
-/// `text` without its terminal colour sequences (ESC [ ... letter).
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for d in chars.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod port_tests {
-    use super::listening_port;
 
     #[test]
     fn the_last_listening_line_gives_the_port() {

@@ -129,7 +129,7 @@ impl Worker {
             .open(&self.log)
             .unwrap();
         let logged = log.metadata().unwrap().len();
-        let child = Command::new(env!("CARGO_BIN_EXE_camera-worker"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_camera-worker"))
             .arg("run")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("WEB_PORT", self.port.to_string())
@@ -138,7 +138,6 @@ impl Worker {
             .stdin(Stdio::null())
             .spawn()
             .expect("starting camera-worker run");
-        let mut child = child;
         if self.port == 0 {
             self.port = meteor_service::wait_for_port(
                 &self.log,

@@ -126,7 +126,6 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
-/// A port nothing listens on (bound, then released).
 /// A port where nothing listens for the rest of the test: the socket is bound but never
 /// listens (connections are refused) and is kept, so no server the test starts later is
 /// handed the same port by the kernel (a released port is soon given out again).
