@@ -180,6 +180,12 @@ impl Opener for RtspOpener {
         let jb_info = info.clone();
         src.connect("new-manager", false, move |args| {
             let manager = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
+            // Only the video is used: no lip sync. rtpbin would otherwise shift the video's
+            // timestamps by the audio's offset once the first RTCP report arrives (up to
+            // 3 s), and every frame after it would be mapped that much late.
+            if manager.find_property("max-ts-offset").is_some() {
+                manager.set_property("max-ts-offset", 1i64);
+            }
             if manager.find_property("latency").is_some() {
                 let jb_info = jb_info.clone();
                 manager.connect("new-jitterbuffer", false, move |args| {
