@@ -163,6 +163,12 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     if f.speed_px_s < 0.05 * diag && f.end_brightness > 0.4 {
         return reject(Some(f), Reason::Satellite);
     }
+    // Slow and faint: satellites fading in and out near the threshold outnumber such
+    // meteors by far, and their pieces show neither end clearly. A slow meteor must be bright
+    // to count (the slow meteors of the real clips peak at SNR 48 and 65).
+    if f.speed_px_s < 0.05 * diag && f.peak_snr < MIN_SLOW_SNR {
+        return reject(Some(f), Reason::Satellite);
+    }
     // Insects, moths and lit birds near the lens: fat blobs. Meteors are thin streaks, and a
     // bright one that blooms wide also moves fast.
     // (At least 4 processing pixels: a streak is a few pixels wide at any resolution.) A
@@ -183,7 +189,7 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     }
     // Most steps standing still and then a jump: pieces of a cloud edge, noise, a changing
     // digit. A meteor's steps are alike (slow ones included: spreads stay under 0.5).
-    if f.forward < 0.8 || f.speed_spread > MAX_SPEED_SPREAD {
+    if f.forward < 0.8 || f.speed_spread > MAX_SPEED_SPREAD || moved_by_strays(track) {
         return reject(Some(f), Reason::Erratic);
     }
     let confidence = confidence(&f, p, allowed_residual);
@@ -234,6 +240,9 @@ pub fn classify_parts(track: Track, p: &DetectionParams, g: Geometry) -> (Verdic
     }
 }
 
+/// Peak signal over noise a track slower than 0.05 diag/s needs to count as a meteor.
+const MIN_SLOW_SNR: f64 = 20.0;
+
 /// Largest spread of step speeds (median absolute deviation over median) of a meteor.
 const MAX_SPEED_SPREAD: f64 = 1.0;
 
@@ -244,6 +253,30 @@ const STRAY_RUN: usize = 2;
 
 fn clamp01(v: f64) -> f64 {
     v.clamp(0.0, 1.0)
+}
+
+/// Whether the track's motion comes from its faint sightings alone: its bright body (the
+/// sightings over a tenth of the brightest) keeps under a third of the whole track's pace.
+/// A noise speck picked up beside an aircraft's strobe makes a short "fast" track of a light
+/// that stands still; a meteor's faint first or last sighting lies on its way, at its pace.
+fn moved_by_strays(track: &Track) -> bool {
+    let light = |p: &crate::track::Point| p.peak as f64 * p.area.max(1) as f64;
+    let brightest = track.points.iter().map(light).fold(0.0, f64::max);
+    let body: Vec<_> = track
+        .points
+        .iter()
+        .filter(|p| light(p) >= 0.1 * brightest)
+        .collect();
+    let (Some(a), Some(b)) = (body.first(), body.last()) else {
+        return false;
+    };
+    if body.len() < 2 || body.len() == track.points.len() {
+        return false;
+    }
+    let pace = |p: &crate::track::Point, q: &crate::track::Point| {
+        (q.x - p.x).hypot(q.y - p.y) as f64 / (q.frame - p.frame).max(1) as f64
+    };
+    pace(a, b) < 0.3 * pace(track.first(), track.last())
 }
 
 /// 0..1 from the evidence: signal over noise, frames seen, straightness, steadiness.
@@ -341,8 +374,16 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
             .fold(0.0, f64::max),
         width_px,
         swings: swings(&peaks),
-        end_brightness: end_brightness(&peaks),
+        end_brightness: end_brightness(&peaks, at_border(first, g), at_border(last, g)),
     }
+}
+
+/// Whether a sighting touches the frame's border: an object entering or leaving the picture
+/// there, cut by the frame rather than fading.
+fn at_border(p: &crate::track::Point, g: Geometry) -> bool {
+    let m = 0.005 * g.diag();
+    let (x, y, hw, hh) = (p.x as f64, p.y as f64, p.half_w as f64, p.half_h as f64);
+    x - hw <= m || y - hh <= m || x + hw >= g.width as f64 - m || y + hh >= g.height as f64 - m
 }
 
 /// Counts alternating rises and falls of over 40 % of the (lightly smoothed) peak.
@@ -377,8 +418,10 @@ fn swings(b: &[f64]) -> u32 {
 }
 
 /// The dimmer of the track's two ends (median of its first and last fifth) over the peak of
-/// the brightness smoothed over five sightings.
-fn end_brightness(b: &[f64]) -> f64 {
+/// the brightness smoothed over five sightings. An end cut by the frame's border says nothing
+/// of a fade (a satellite leaving the picture dims as the frame cuts it off), so when only one
+/// end is cut, the other decides.
+fn end_brightness(b: &[f64], head_cut: bool, tail_cut: bool) -> f64 {
     if b.len() < 10 {
         return 0.0;
     }
@@ -389,7 +432,12 @@ fn end_brightness(b: &[f64]) -> f64 {
     let k = (smooth.len() / 5).max(1);
     let head = median(&mut smooth[..k].to_vec());
     let tail = median(&mut smooth[smooth.len() - k..].to_vec());
-    head.min(tail) / peak
+    let seen = match (head_cut, tail_cut) {
+        (false, true) => head,
+        (true, false) => tail,
+        _ => head.min(tail),
+    };
+    seen / peak
 }
 
 /// Median absolute deviation over the median: 0 for a steady speed.

@@ -28,8 +28,9 @@ pub const HOLD_S: f64 = 3.5;
 /// real GMN clip moves 0.027 diag/s; fast meteors go out without delay).
 const SLOW: f32 = 0.05;
 /// A track ending this soon before a flash began, or starting this soon after the detector
-/// saw again, was cut by it.
-const CUT_S: f64 = 0.1;
+/// saw again, was cut by it. (A bird's last sighting came 0.13 s before a flash in a long
+/// distractor sky: the flash had begun to lift the background and hide it.)
+const CUT_S: f64 = 0.2;
 /// Moving objects this long (seconds) can carry fragments; their sightings are kept this
 /// long after they finished.
 const CARRIER_S: f64 = 1.0;
@@ -198,11 +199,14 @@ impl Scene {
         b.t - a.t >= CARRIER_S && (b.x - a.x).hypot(b.y - a.y) >= 0.01 * self.diag
     }
 
-    /// Whether `track` rides on `o`: `o` lasted longer, at least 80 % of the track's
-    /// sightings lie close to where `o` was at the same moment, and the track does not move
-    /// with `o`. Light shifting on a moving object (strobes taking turns on the wingtips, a
-    /// streak cut by the frame's edge) seems to move against or across it; a meteor that
-    /// happens to pass a satellite along its way keeps the benefit of the doubt.
+    /// Whether `track` rides on `o`: `o` lasted longer, and the track's sightings lie close to
+    /// where `o` was at the same moment. Light shifting on a moving object (strobes taking
+    /// turns on the wingtips, a streak cut by the frame's edge) seems to move against or
+    /// across it: then 80 % of all its sightings must lie on `o`. A track moving `o`'s way
+    /// at `o`'s pace is `o` itself, followed twice (the tracker lost it for a moment as a
+    /// strobe outshone it): then 80 % of the sightings made while `o` was seen suffice, as
+    /// `o` may have ended first. A meteor that happens to pass a satellite along its way,
+    /// much faster, keeps the benefit of the doubt.
     fn carries(&self, o: &Track, track: &Track) -> bool {
         let span = track.last().t - track.first().t;
         if !self.is_carrier(o) || o.last().t - o.first().t < 2.0 * span {
@@ -211,20 +215,26 @@ impl Scene {
         let (Some((vx, vy)), Some((ox, oy))) = (track.mean_velocity(), o.mean_velocity()) else {
             return false;
         };
-        if vx * ox + vy * oy > 0.5 * vx.hypot(vy) * ox.hypot(oy) {
+        let (v, ov) = (vx.hypot(vy), ox.hypot(oy));
+        let along = vx * ox + vy * oy > 0.5 * v * ov;
+        let at_its_pace = (0.5..=2.0).contains(&(v / ov.max(1e-6)));
+        if along && !at_its_pace {
             return false;
         }
-        let near = track
-            .points
-            .iter()
-            .filter(|p| {
-                o.position_at(p.t).is_some_and(|(x, y)| {
-                    let reach = 0.02 * self.diag + p.half_w.max(p.half_h);
-                    (p.x - x).hypot(p.y - y) <= reach
-                })
-            })
-            .count();
-        near * 5 >= track.points.len() * 4
+        let (mut seen, mut near) = (0usize, 0usize);
+        for p in &track.points {
+            if let Some((x, y)) = o.position_at(p.t) {
+                seen += 1;
+                let reach = 0.02 * self.diag + p.half_w.max(p.half_h);
+                near += usize::from((p.x - x).hypot(p.y - y) <= reach);
+            }
+        }
+        let of = if along {
+            seen.max(3)
+        } else {
+            track.points.len()
+        };
+        near * 5 >= of * 4
     }
 }
 
@@ -286,6 +296,24 @@ mod tests {
         assert_eq!(scene.doubt(&piece, &[]), Some(Reason::PartOfAnother));
         scene.frame(20.0, false, false);
         assert_eq!(scene.doubt(&piece, &[]), None, "forgotten");
+    }
+
+    #[test]
+    fn an_aircraft_followed_twice_is_one_object() {
+        // An aircraft at 17 px/s for 7 s; its strobe outshone it, and the tracker picked it up
+        // again as a second track 0.5 s before the first one ended, running on to the edge.
+        let mut scene = Scene::new(1280, 720);
+        let plane = mover(1, 0.0, 210, 1136.0, 520.0, 17.0);
+        scene.finished(&plane);
+        let again = mover(2, 6.5, 33, 1246.5, 521.0, 20.0);
+        scene.frame(7.6, false, false);
+        assert_eq!(scene.doubt(&again, &[]), Some(Reason::PartOfAnother));
+        // A meteor passing along the same way, ten times as fast, is not the aircraft.
+        let meteor = mover(3, 6.5, 8, 1200.0, 521.0, 200.0);
+        assert_eq!(scene.doubt(&meteor, &[]), None);
+        // Nor is an object at the aircraft's pace elsewhere in the sky.
+        let apart = mover(4, 6.5, 33, 400.0, 200.0, 20.0);
+        assert_eq!(scene.doubt(&apart, &[]), None);
     }
 
     #[test]
@@ -372,6 +400,8 @@ mod tests {
             scene.frame(t, (10.27..10.5).contains(&t), (10.27..11.0).contains(&t));
         }
         assert_eq!(scene.doubt(&bird, &[]), Some(Reason::CutByFlash));
+        let fading = mover(5, 9.9, 8, 500.0, 300.0, 175.0); // ends at 10.133 s
+        assert_eq!(scene.doubt(&fading, &[]), Some(Reason::CutByFlash));
         // A flash well after the track ended is unrelated.
         let earlier = mover(2, 9.0, 8, 500.0, 300.0, 175.0);
         assert_eq!(scene.doubt(&earlier, &[]), None);

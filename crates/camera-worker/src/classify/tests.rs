@@ -81,6 +81,76 @@ fn a_slow_long_meteor_like_the_gmn_one_is_kept() {
 }
 
 #[test]
+fn leaving_the_frame_is_no_fade() {
+    // A satellite (37 px/s, steady, bright) leaving the frame at its right edge: the frame
+    // cuts its light off over the last frames, which is no fade of its own.
+    let sat = track((0..40).map(|i| {
+        let x = 1220.0 + 1.5 * i as f32;
+        let cut = ((1280.0 - x) / 30.0).clamp(0.1, 1.0);
+        (i, x, 300.0, 60.0 * cut)
+    }));
+    assert_eq!(
+        verdict(&sat),
+        Err(Reason::Satellite),
+        "{:?}",
+        measure(&sat, G)
+    );
+    // A slow meteor leaving the frame faded in: it is kept.
+    let meteor = track((0..40).map(|i| {
+        let x = 1220.0 + 1.5 * i as f32;
+        let cut = ((1280.0 - x) / 30.0).clamp(0.1, 1.0);
+        (i, x, 300.0, (1.0 + 3.0 * i as f32).min(80.0) * cut)
+    }));
+    assert!(verdict(&meteor).is_ok(), "{:?}", measure(&meteor, G));
+}
+
+#[test]
+fn a_slow_faint_piece_is_a_satellite() {
+    // 0.8 s at 50 px/s, fading in and out at SNR 6: a satellite near the threshold. The same
+    // piece at SNR 31 counts.
+    let faint = track((0..20).map(|i| {
+        let peak = 0.5 + (lightcurve(i, 20) - 10.0).powi(2) / 320.0;
+        (i, 300.0 + 2.0 * i as f32, 200.0, peak)
+    }));
+    assert_eq!(
+        verdict(&faint),
+        Err(Reason::Satellite),
+        "{:?}",
+        measure(&faint, G)
+    );
+    let bright = track((0..20).map(|i| {
+        let peak = 2.0 + (lightcurve(i, 20) - 10.0).powi(2) / 60.0;
+        (i, 300.0 + 2.0 * i as f32, 200.0, peak)
+    }));
+    assert!(verdict(&bright).is_ok(), "{:?}", measure(&bright, G));
+}
+
+#[test]
+fn a_speck_beside_a_strobe_does_not_make_it_move() {
+    // A noise speck 50 px off, then an aircraft's strobe for three frames, barely moving.
+    let strobe = track([
+        (0, 229.0, 492.0, 3.0),
+        (1, 270.0, 466.0, 83.0),
+        (2, 271.0, 466.0, 89.0),
+        (3, 272.0, 465.0, 84.0),
+    ]);
+    assert_eq!(
+        verdict(&strobe),
+        Err(Reason::Erratic),
+        "{:?}",
+        measure(&strobe, G)
+    );
+    // A meteor whose first sighting is as faint lies on its way, at its pace.
+    let meteor = track([
+        (0, 229.0, 492.0, 3.0),
+        (1, 244.0, 483.0, 83.0),
+        (2, 259.0, 474.0, 89.0),
+        (3, 274.0, 465.0, 84.0),
+    ]);
+    assert!(verdict(&meteor).is_ok(), "{:?}", measure(&meteor, G));
+}
+
+#[test]
 fn a_twinkling_star_is_stationary() {
     let t = track((0..30).map(|i| (i * 2, 500.0 + (i % 3) as f32 * 0.5, 300.0, 30.0)));
     assert_eq!(verdict(&t), Err(Reason::Stationary));
