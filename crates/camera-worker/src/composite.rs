@@ -20,10 +20,18 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
     if aus.is_empty() {
         return Err(ClipError::NoVideo);
     }
+    // Few frames in flight and one decoding thread: this second decoder runs a few times an
+    // hour beside the live one, and a frame-threaded decoder with an unbounded sink would
+    // grow the worker's memory by tens of MB for good (glibc keeps what it once held).
     let pipeline = clip::build(
         aus,
-        "decodebin ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false",
+        "decodebin ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false max-buffers=2",
     )?;
+    pipeline.connect_deep_element_added(|_, _, element| {
+        if element.find_property("max-threads").is_some() {
+            element.set_property_from_str("max-threads", "1");
+        }
+    });
     let sink = pipeline
         .by_name("sink")
         .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
@@ -34,6 +42,7 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
     let origin = clip::origin_ns(aus);
     let pushed = clip::push_all(&pipeline, aus);
     let mut acc: Option<Mat> = None;
+    let mut spare = Mat::default();
     let mut nearest: Option<(u64, Mat)> = None;
     let mut cache: CapsCache = None;
     let cv = |e: opencv::Error| ClipError::Pipeline(e.to_string());
@@ -49,9 +58,9 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
                         match acc.as_mut() {
                             None => acc = Some(luma.try_clone()?),
                             Some(a) => {
-                                let mut out = Mat::default();
-                                core::max(&*a, luma, &mut out)?;
-                                *a = out;
+                                // Into a reused image, then swapped: no allocation per frame.
+                                core::max(&*a, luma, &mut spare)?;
+                                std::mem::swap(a, &mut spare);
                             }
                         }
                         Ok(())
