@@ -16,11 +16,19 @@ use chrono::{DateTime, Utc};
 use meteor_core::DetectionParams;
 use std::collections::BTreeMap;
 
+/// How long after a connection's first frame its wall-clock origin may still be refined
+/// (see `Engine::arrived`): past a keyframe interval or two, the burst is long over.
+const ANCHOR_S: f64 = 10.0;
+
 pub struct Engine {
     params: DetectionParams,
     mask: Option<MaskImage>,
     wall_origin: DateTime<Utc>,
     origin_ns: Option<u64>,
+    /// When the first frame reached the engine (the clock's monotonic time), and how far the
+    /// wall-clock origin was moved back since (see `arrived`).
+    first_arrival: Option<std::time::Duration>,
+    lead_ns: i64,
     state: Option<State>,
     frames: u64,
     flashes_before: u64,
@@ -51,12 +59,38 @@ impl Engine {
             mask,
             wall_origin,
             origin_ns: None,
+            first_arrival: None,
+            lead_ns: 0,
             state: None,
             frames: 0,
             flashes_before: 0,
             rejected: BTreeMap::new(),
             candidates: Vec::new(),
             corrupt_frames: 0,
+        }
+    }
+
+    /// Notes when a processed frame reached the engine (`mono`: the clock's monotonic time).
+    /// A camera starts a new client at its last keyframe and sends what it holds at once, so
+    /// the first frames arrive up to a keyframe interval after their content, and a wall
+    /// clock pinned at the first frame would stamp every record of the connection that much
+    /// late. Over the first `ANCHOR_S` of the stream, a frame that arrives sooner for its PTS
+    /// than the first one did moves the origin back by the difference, never by more than
+    /// the time since the first frame (a stopped test clock moves nothing).
+    pub fn arrived(&mut self, pts_ns: u64, mono: std::time::Duration) {
+        let Some(origin) = self.origin_ns else {
+            return;
+        };
+        let first = *self.first_arrival.get_or_insert(mono);
+        let since = pts_ns.saturating_sub(origin) as i64;
+        if since > (ANCHOR_S * 1e9) as i64 {
+            return;
+        }
+        let elapsed = mono.saturating_sub(first).as_nanos() as i64;
+        let lead = (since - elapsed).min(elapsed);
+        if lead > self.lead_ns {
+            self.wall_origin -= chrono::Duration::nanoseconds(lead - self.lead_ns);
+            self.lead_ns = lead;
         }
     }
 

@@ -196,6 +196,7 @@ impl Streamer {
                 Ok(events) => self.submit(events),
                 Err(e) => break End::Lost(format!("detection failed: {e:#}")),
             }
+            eng.arrived(frame.pts_ns, sh.clock.monotonic());
             let tracks = engine
                 .as_ref()
                 .map_or(0, |(e, _)| e.tracking(DRAIN_MIN_POINTS));
