@@ -7,7 +7,7 @@
 //! too slow; planes blink and satellites last too long and shine steadily; insects, birds and
 //! bats wander off a straight line or turn back.
 
-use crate::track::Track;
+use crate::track::{Point, Track};
 use meteor_core::DetectionParams;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -160,13 +160,10 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     // An aircraft's steady lights, or a satellite seen for only part of its pass (the clip
     // or the connection ended, it left the frame): slow and no dimmer at its ends. A slow
     // meteor fades in and out.
-    if f.speed_px_s < 0.05 * diag && f.end_brightness > 0.4 {
-        return reject(Some(f), Reason::Satellite);
-    }
-    // Slow and faint: satellites fading in and out near the threshold outnumber such
+    // Slow and faint too: satellites fading in and out near the threshold outnumber such
     // meteors by far, and their pieces show neither end clearly. A slow meteor must be bright
     // to count (the slow meteors of the real clips peak at SNR 48 and 65).
-    if f.speed_px_s < 0.05 * diag && f.peak_snr < MIN_SLOW_SNR {
+    if f.speed_px_s < 0.05 * diag && (f.end_brightness > 0.4 || f.peak_snr < MIN_SLOW_SNR) {
         return reject(Some(f), Reason::Satellite);
     }
     // Insects, moths and lit birds near the lens: fat blobs. Meteors are thin streaks, and a
@@ -260,23 +257,24 @@ fn clamp01(v: f64) -> f64 {
 /// A noise speck picked up beside an aircraft's strobe makes a short "fast" track of a light
 /// that stands still; a meteor's faint first or last sighting lies on its way, at its pace.
 fn moved_by_strays(track: &Track) -> bool {
-    let light = |p: &crate::track::Point| p.peak as f64 * p.area.max(1) as f64;
-    let brightest = track.points.iter().map(light).fold(0.0, f64::max);
-    let body: Vec<_> = track
-        .points
-        .iter()
-        .filter(|p| light(p) >= 0.1 * brightest)
-        .collect();
-    let (Some(a), Some(b)) = (body.first(), body.last()) else {
+    let pts = &track.points;
+    let brightest = pts.iter().map(light).fold(0.0, f64::max);
+    let bright = |p: &Point| light(p) >= 0.1 * brightest;
+    let (Some(a), Some(b)) = (pts.iter().position(bright), pts.iter().rposition(bright)) else {
         return false;
     };
-    if body.len() < 2 || body.len() == track.points.len() {
+    if a == b || pts.iter().all(bright) {
         return false;
     }
-    let pace = |p: &crate::track::Point, q: &crate::track::Point| {
+    let pace = |p: &Point, q: &Point| {
         (q.x - p.x).hypot(q.y - p.y) as f64 / (q.frame - p.frame).max(1) as f64
     };
-    pace(a, b) < 0.3 * pace(track.first(), track.last())
+    pace(&pts[a], &pts[b]) < 0.3 * pace(track.first(), track.last())
+}
+
+/// A sighting's light: its peak over the background times its area.
+fn light(p: &Point) -> f64 {
+    p.peak as f64 * p.area.max(1) as f64
 }
 
 /// 0..1 from the evidence: signal over noise, frames seen, straightness, steadiness.
@@ -309,8 +307,8 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
     if (last.x as f64 - first.x as f64) * ux + (last.y as f64 - first.y as f64) * uy < 0.0 {
         (ux, uy) = (-ux, -uy);
     }
-    let proj = |p: &crate::track::Point| (p.x as f64 - mx) * ux + (p.y as f64 - my) * uy;
-    let perp = |p: &crate::track::Point| -(p.x as f64 - mx) * uy + (p.y as f64 - my) * ux;
+    let proj = |p: &Point| (p.x as f64 - mx) * ux + (p.y as f64 - my) * uy;
+    let perp = |p: &Point| -(p.x as f64 - mx) * uy + (p.y as f64 - my) * ux;
     // RMS over the closest 80 % of sightings: a star or a noise speck merged into one
     // sighting must not make a straight meteor look curved; a real curve bends most of them.
     let mut perps: Vec<f64> = pts.iter().map(|p| perp(p).powi(2)).collect();
@@ -318,8 +316,7 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
     let kept = ((perps.len() * 4).div_ceil(5)).max(1);
     let residual = (perps[..kept].iter().sum::<f64>() / kept as f64).sqrt();
     // Half a streak's extent along the path: where the object's ends really are.
-    let along =
-        |p: &crate::track::Point| (ux.abs() * p.half_w as f64 + uy.abs() * p.half_h as f64) * 0.8;
+    let along = |p: &Point| (ux.abs() * p.half_w as f64 + uy.abs() * p.half_h as f64) * 0.8;
     let (p0, p1) = (proj(first) - along(first), proj(last) + along(last));
     let start_xy = [mx + p0 * ux, my + p0 * uy];
     let end_xy = [mx + p1 * ux, my + p1 * uy];
@@ -347,10 +344,7 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
         })
         .collect();
     let width_px = median(&mut widths);
-    let peaks: Vec<f64> = pts
-        .iter()
-        .map(|p| p.peak as f64 * p.area.max(1) as f64)
-        .collect();
+    let peaks: Vec<f64> = pts.iter().map(light).collect();
     Features {
         frames: pts.len() as u32 + track.overflow,
         frame_span,
@@ -380,7 +374,7 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
 
 /// Whether a sighting touches the frame's border: an object entering or leaving the picture
 /// there, cut by the frame rather than fading.
-fn at_border(p: &crate::track::Point, g: Geometry) -> bool {
+fn at_border(p: &Point, g: Geometry) -> bool {
     let m = 0.005 * g.diag();
     let (x, y, hw, hh) = (p.x as f64, p.y as f64, p.half_w as f64, p.half_h as f64);
     x - hw <= m || y - hh <= m || x + hw >= g.width as f64 - m || y + hh >= g.height as f64 - m

@@ -80,15 +80,20 @@ fn a_slow_long_meteor_like_the_gmn_one_is_kept() {
     );
 }
 
-#[test]
-fn leaving_the_frame_is_no_fade() {
-    // A satellite (37 px/s, steady, bright) leaving the frame at its right edge: the frame
-    // cuts its light off over the last frames, which is no fade of its own.
-    let sat = track((0..40).map(|i| {
+/// A slow object (37 px/s) leaving the frame at its right edge with brightness `peak(i)`:
+/// the frame cuts its light off over the last frames.
+fn leaving_the_frame(peak: impl Fn(u64) -> f32) -> Track {
+    track((0..40).map(|i| {
         let x = 1220.0 + 1.5 * i as f32;
         let cut = ((1280.0 - x) / 30.0).clamp(0.1, 1.0);
-        (i, x, 300.0, 60.0 * cut)
-    }));
+        (i, x, 300.0, peak(i) * cut)
+    }))
+}
+
+#[test]
+fn leaving_the_frame_is_no_fade() {
+    // A steady, bright satellite: the frame's cut is no fade of its own.
+    let sat = leaving_the_frame(|_| 60.0);
     assert_eq!(
         verdict(&sat),
         Err(Reason::Satellite),
@@ -96,11 +101,7 @@ fn leaving_the_frame_is_no_fade() {
         measure(&sat, G)
     );
     // A slow meteor leaving the frame faded in: it is kept.
-    let meteor = track((0..40).map(|i| {
-        let x = 1220.0 + 1.5 * i as f32;
-        let cut = ((1280.0 - x) / 30.0).clamp(0.1, 1.0);
-        (i, x, 300.0, (1.0 + 3.0 * i as f32).min(80.0) * cut)
-    }));
+    let meteor = leaving_the_frame(|i| (1.0 + 3.0 * i as f32).min(80.0));
     assert!(verdict(&meteor).is_ok(), "{:?}", measure(&meteor, G));
 }
 
