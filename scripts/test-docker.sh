@@ -34,17 +34,24 @@ IMAGE=${METEOR_IMAGE:-meteor-watch:latest}
 export METEOR_IMAGE=$IMAGE
 WORK=$(mktemp -d /tmp/meteor-e2e.XXXXXX)
 STEP="setup"
+WHY=""
 
-fail() {
+# Said where it happens and again after the containers' logs, so that it is the last thing
+# printed (CI shows only the start and the end of a long output).
+say_failure() {
   echo >&2
   echo "########################################################################" >&2
-  echo "test-docker.sh: FAILED at '$STEP': $*" >&2
+  echo "test-docker.sh: FAILED at '$STEP': $WHY" >&2
   echo "########################################################################" >&2
+}
+fail() {
+  WHY="$*"
+  say_failure
   exit 1
 }
 log() { echo "test-docker.sh [$(date +%T)] $*"; }
 # Any other failing command: say where, as loudly.
-trap 'echo "test-docker.sh: FAILED at '"'"'$STEP'"'"' (line $LINENO: $BASH_COMMAND)" >&2' ERR
+trap 'WHY="line $LINENO: $BASH_COMMAND"; say_failure' ERR
 
 if ! command -v docker >/dev/null 2>&1; then
   fail "docker is not installed: this end-to-end test needs a Docker engine (apt-get install docker.io docker-compose)"
@@ -63,6 +70,7 @@ finish() {
     echo "---- container states and last logs ----" >&2
     dc ps >&2 || true
     dc logs --tail=40 >&2 || true
+    say_failure
   fi
   if [ -f "$WORK/docker-compose.yml" ]; then dc down --remove-orphans >/dev/null 2>&1 || true; fi
   if [ -f "$WORK/big/docker-compose.yml" ]; then

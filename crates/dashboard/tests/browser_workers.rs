@@ -130,8 +130,7 @@ async fn meteor_to_review_in_a_browser() {
     )
     .await;
     if can != json!("") {
-        let t = b.wait("the clip playing", T,
-            "const v = document.getElementById('p-video'); return v.readyState >= 2 && v.currentTime > 0.3 && v.currentTime").await;
+        let t = b.wait_video_plays("the clip playing", T).await;
         eprintln!("clip playing at {t} s, {}", b.js("const v = document.getElementById('p-video'); return v.videoWidth + 'x' + v.videoHeight + ' ' + v.duration + ' s'").await);
     } else {
         b.wait(
@@ -289,17 +288,9 @@ async fn h265_plays_its_rendition(b: &Browser) {
     // Played as a person would: a key press (a user gesture, so autoplay rules allow it).
     b.key('c').await;
     b.key('c').await;
-    let t0 = Instant::now();
-    let t = loop {
-        let st = b
-            .js("const v = document.getElementById('p-video'); return [v.readyState, v.currentTime, v.error ? v.error.code : 0, v.networkState, v.paused, document.getElementById('player').dataset.view || ''];")
-            .await;
-        if st[0].as_u64() >= Some(2) && st[1].as_f64() > Some(0.3) && st[2] == 0 {
-            break st[1].clone();
-        }
-        assert!(t0.elapsed() < T, "the rendition does not play: [readyState, currentTime, error, networkState, paused] = {st}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let t = b
+        .wait_video_plays("the H.265 event's rendition playing", T)
+        .await;
     let (src, dl) = (
         b.js("return document.getElementById('p-video').currentSrc").await,
         b.js("const a = document.getElementById('p-download'); return a.hidden ? null : a.getAttribute('href')").await,

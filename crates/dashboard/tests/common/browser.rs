@@ -106,6 +106,28 @@ impl Browser {
         }
     }
 
+    /// Waits until the player's video has played past 0.3 s without an error; returns its
+    /// current time. On a timeout the panic gives the element's whole state.
+    pub async fn wait_video_plays(&self, what: &str, limit: Duration) -> Value {
+        let t0 = Instant::now();
+        loop {
+            let st = self
+                .js("const v = document.getElementById('p-video'); return [v.readyState, v.currentTime, v.error ? v.error.code : 0, v.networkState, v.paused, v.duration, v.currentSrc, document.getElementById('player').dataset.view || ''];")
+                .await;
+            if st[0].as_u64() >= Some(2) && st[1].as_f64() > Some(0.3) && st[2] == 0 {
+                return st[1].clone();
+            }
+            if t0.elapsed() > limit {
+                let _ = self.shot("timeout").await;
+                panic!(
+                    "timed out after {limit:?} waiting for {what}: [readyState, currentTime, \
+                     error, networkState, paused, duration, src, view] = {st}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Presses and releases `key` (a character, or a WebDriver key such as `\u{E017}`).
     pub async fn key(&self, key: char) {
         let actions = KeyActions::new("keys".into())
