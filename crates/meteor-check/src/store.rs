@@ -1,7 +1,8 @@
 //! The detection store on disk (docs/detections.md): `<output>/<camera>/detections.jsonl`,
 //! `annotations.jsonl` and the event files. Every line must parse, every file a live record
 //! names (not deleted, not pruned by retention) must exist and be non-empty, and `meteor_*`
-//! files no live record names are orphans. A `detections.jsonl.partial` (a torn line the
+//! files no live record names are orphans, unless younger than [`ORPHAN_GRACE`] (a worker writes an
+//! event's files first and its record last, so a fresh event's files wait a moment for it). A `detections.jsonl.partial` (a torn line the
 //! worker moved aside after a crash) is reported too.
 
 use crate::report::{human_bytes, Component, Status};
@@ -15,6 +16,11 @@ use std::path::{Path, PathBuf};
 pub const DETECTIONS: &str = "detections.jsonl";
 pub const ANNOTATIONS: &str = "annotations.jsonl";
 pub const PARTIAL: &str = "detections.jsonl.partial";
+
+/// A file no record names is an orphan only once it is this old: a worker writes an event's
+/// files (clip, composites) before appending its record, seconds apart on a busy machine, and
+/// a check in between must not raise a warning.
+pub const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// At most this many problems and orphans are listed in the JSON (all are counted).
 const LIST_MAX: usize = 100;
@@ -250,6 +256,7 @@ pub fn check_store(dir: &Path) -> Component {
 
     // Event files on disk, and the orphans among them.
     let mut orphans = BTreeSet::new();
+    let mut being_written = 0u64;
     let (mut files, mut bytes) = (0u64, 0u64);
     match std::fs::read_dir(dir) {
         Ok(entries) => {
@@ -259,9 +266,19 @@ pub fn check_store(dir: &Path) -> Component {
                     continue;
                 }
                 files += 1;
-                bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+                let meta = entry.metadata().ok();
+                bytes += meta.as_ref().map_or(0, |m| m.len());
+                let age = meta
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.elapsed().ok());
+                // No age (a clock behind the file's time) counts as young.
+                let settled = age.is_some_and(|a| a >= ORPHAN_GRACE);
                 if !referenced.contains(&file_name) {
-                    orphans.insert(file_name);
+                    if settled {
+                        orphans.insert(file_name);
+                    } else {
+                        being_written += 1;
+                    }
                 }
             }
         }
@@ -331,6 +348,7 @@ pub fn check_store(dir: &Path) -> Component {
         "files": files,
         "bytes": bytes,
         "orphans": orphans.len(),
+        "unrecorded_recent_files": being_written,
         "orphan_files": orphans.iter().take(LIST_MAX).collect::<Vec<_>>(),
         "partial_bytes": partial_bytes,
         "problems": problems.len(),

@@ -194,7 +194,23 @@ fn orphans_and_a_partial_record_are_warnings() {
     let dir = tempfile::tempdir().unwrap();
     healthy(dir.path());
     let east = dir.path().join("east");
-    std::fs::write(east.join("meteor_20260101_000000_deadbeef.mp4"), b"lost").unwrap();
+    // A file no record names yet, just written: an event whose record comes next.
+    let lost = east.join("meteor_20260101_000000_deadbeef.mp4");
+    std::fs::write(&lost, b"lost").unwrap();
+    let (code, v) = check_json(&["--output", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{v:#}");
+    let c = component(&v, "store east");
+    assert_eq!(c["status"], "ok", "{c:#}");
+    assert_eq!(c["data"]["orphans"], 0);
+    assert_eq!(c["data"]["unrecorded_recent_files"], 1);
+    // Still without a record after the grace: an orphan.
+    let old = std::time::SystemTime::now() - meteor_check::store::ORPHAN_GRACE;
+    std::fs::File::options()
+        .write(true)
+        .open(&lost)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     let (code, v) = check_json(&["--output", dir.path().to_str().unwrap()]);
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(v["status"], "warn");
