@@ -166,15 +166,17 @@ impl WorkerClient {
     }
 
     /// A raw `GET` for the proxies: `headers` are sent as they are; only the wait for the
-    /// answer's head is bounded, the body streams for as long as it lasts.
+    /// answer's head is bounded (by `wait`, or the client's timeout when longer), the body
+    /// streams for as long as it lasts.
     pub async fn get_raw(
         &self,
         base: &str,
         path: &str,
         headers: reqwest::header::HeaderMap,
+        wait: Duration,
     ) -> Result<reqwest::Response, WorkerError> {
         let req = self.http.get(format!("{base}{path}")).headers(headers);
-        let timeout = self.timeout.max(Duration::from_secs(5));
+        let timeout = self.timeout.max(wait);
         tokio::time::timeout(timeout, req.send())
             .await
             .map_err(|_| WorkerError::Timeout(timeout))?

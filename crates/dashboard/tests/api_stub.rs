@@ -200,6 +200,17 @@ async fn merged_detections_labels_deletes_settings_and_files() {
     assert_eq!((body.len(), body[0]), (100, 100));
     let (st, _) = d.get("/cameras/beta/files/..hidden").await;
     assert_eq!(st, 400);
+    // A browser rendition the worker makes on request answers late: the proxy waits for it
+    // (a failed request would show the reviewer an error instead of the clip).
+    let t = Instant::now();
+    let r = common::client()
+        .get(d.url("/cameras/beta/files/meteor_x_browser.mp4"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "after {:?}", t.elapsed());
+    assert!(t.elapsed() >= common::stub::RENDITION_WAIT);
+    assert_eq!(r.bytes().await.unwrap().len(), 1000);
     assert_eq!(
         d.kind("/cameras/Alpha%20%E2%98%84/snapshot.jpg").await,
         (200, "image/jpeg".into())

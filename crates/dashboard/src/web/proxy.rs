@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::response::Response;
+use std::time::Duration;
 
 /// Request headers passed to the worker.
 const REQUEST_HEADERS: [HeaderName; 5] = [
@@ -33,11 +34,20 @@ const RESPONSE_HEADERS: [HeaderName; 8] = [
     header::CONTENT_DISPOSITION,
 ];
 
+/// Longest wait for a live view's or a snapshot's first bytes.
+const LIVE_WAIT: Duration = Duration::from_secs(5);
+/// Longest wait for a file's first bytes. A worker answers at once for a file on disk, but
+/// an H.265 clip's browser rendition not made yet is transcoded first, by a nice-19 child
+/// that a busy machine makes wait its turn: failing that request would show an error where
+/// a moment's patience shows the clip.
+const FILE_WAIT: Duration = Duration::from_secs(180);
+
 async fn forward(
     app: &App,
     cam: &str,
     path: &str,
     headers: &HeaderMap,
+    wait: Duration,
 ) -> Result<Response, ApiError> {
     let c = app.camera(cam).ok_or_else(|| ApiError::no_camera(cam))?;
     {
@@ -59,7 +69,7 @@ async fn forward(
     }
     let upstream = app
         .client
-        .get_raw(&c.url, path, out)
+        .get_raw(&c.url, path, out, wait)
         .await
         .map_err(|e| ApiError::from_worker(cam, e))?;
     let mut res = Response::builder().status(upstream.status());
@@ -81,7 +91,7 @@ async fn forward(
 
 /// The live view and the previews: never cached on the way.
 async fn live(app: &App, cam: &str, path: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let mut res = forward(app, cam, path, headers).await?;
+    let mut res = forward(app, cam, path, headers, LIVE_WAIT).await?;
     res.headers_mut()
         .insert(header::CACHE_CONTROL, "no-store".parse().expect("header"));
     Ok(res)
@@ -111,5 +121,12 @@ pub async fn file(
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
         return Err(ApiError::bad("name", format!("bad file name {name:?}")));
     }
-    forward(&app, &cam, &format!("/files/{}", segment(&name)), &headers).await
+    forward(
+        &app,
+        &cam,
+        &format!("/files/{}", segment(&name)),
+        &headers,
+        FILE_WAIT,
+    )
+    .await
 }

@@ -12,6 +12,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// How long a browser rendition (`*_browser.mp4`) takes to answer: a real worker transcodes
+/// a fresh H.265 event's clip before it answers, longer than any JSON call may take.
+pub const RENDITION_WAIT: Duration = Duration::from_secs(7);
+
 /// A 320x180 JPEG (videotestsrc's ball), also served as every composite.
 pub const SNAPSHOT: &[u8] = include_bytes!("../fixtures/snapshot.jpg");
 
@@ -224,6 +228,9 @@ async fn put_settings(State((s, _)): St, h: HeaderMap, Json(b): Json<Value>) -> 
 /// Composites are the snapshot; anything else 1000 bytes (0..=255 repeating), with
 /// single-range support.
 async fn file(Path(name): Path<String>, h: HeaderMap) -> Response {
+    if name.ends_with("_browser.mp4") {
+        tokio::time::sleep(RENDITION_WAIT).await;
+    }
     if name.ends_with(".jpg") {
         return ([(header::CONTENT_TYPE, "image/jpeg")], SNAPSHOT).into_response();
     }
