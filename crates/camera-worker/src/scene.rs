@@ -176,7 +176,8 @@ impl Scene {
     }
 
     /// Whether `track` ran at the same time as the reported meteor `r`, on its line (within
-    /// 1 % of the diagonal) and in its direction.
+    /// 1 % of the diagonal) and in its direction, and was where the meteor was at the time:
+    /// two meteors of a shower can share a line and a moment, never a place.
     fn same_meteor(&self, r: &[(f64, f32, f32); 2], track: &Track) -> bool {
         let [(t0, x0, y0), (t1, x1, y1)] = *r;
         let (a, b) = (track.first(), track.last());
@@ -190,7 +191,17 @@ impl Scene {
             return false;
         }
         let off = |x: f32, y: f32| ((x - x0) * dy - (y - y0) * dx).abs() / len;
-        off(a.x, a.y).max(off(b.x, b.y)) <= 0.01 * self.diag
+        if off(a.x, a.y).max(off(b.x, b.y)) > 0.01 * self.diag {
+            return false;
+        }
+        // How far along the line a sighting is from where the meteor was then (at its
+        // pace, extrapolated a little past its ends).
+        let span = (t1 - t0).max(1e-3);
+        let behind = |t: f64, x: f32, y: f32| {
+            let then = len * ((t - t0) / span) as f32;
+            (((x - x0) * dx + (y - y0) * dy) / len - then).abs()
+        };
+        behind(a.t, a.x, a.y).max(behind(b.t, b.x, b.y)) <= 0.03 * self.diag + 0.2 * len
     }
 
     /// A moving object seen for a while.
@@ -383,9 +394,12 @@ mod tests {
         let second = mover(2, 17.27, 7, 1330.0 + 900.0 * 0.17, 901.0, 900.0);
         assert_eq!(scene.doubt(&second, &[]), Some(Reason::SameMeteor));
         // Another meteor at the same time on another line, or on the line a second later,
+        // or on the line at the same time but elsewhere (a shower's meteors share a radiant),
         // is its own event.
         let other = mover(3, 17.27, 7, 1330.0, 700.0, 900.0);
         assert_eq!(scene.doubt(&other, &[]), None);
+        let ahead = mover(5, 17.1, 7, 630.0, 900.0, 900.0);
+        assert_eq!(scene.doubt(&ahead, &[]), None);
         let later = mover(4, 18.5, 7, 1330.0, 900.0, 900.0);
         assert_eq!(scene.doubt(&later, &[]), None);
     }
