@@ -1,9 +1,10 @@
 //! The detection store on disk (docs/detections.md): `<output>/<camera>/detections.jsonl`,
 //! `annotations.jsonl` and the event files. Every line must parse, every file a live record
 //! names (not deleted, not pruned by retention) must exist and be non-empty, and `meteor_*`
-//! files no live record names are orphans, unless younger than [`ORPHAN_GRACE`] (a worker writes an
-//! event's files first and its record last, so a fresh event's files wait a moment for it). A `detections.jsonl.partial` (a torn line the
-//! worker moved aside after a crash) is reported too.
+//! files no live record names are orphans once older than [`ORPHAN_GRACE`] (a worker writes
+//! an event's files first and its record last, so a fresh event's files wait a moment for
+//! it). A `detections.jsonl.partial` (a torn line the worker moved aside after a crash) is
+//! reported too.
 
 use crate::report::{human_bytes, Component, Status};
 use meteor_core::Detection;
