@@ -19,6 +19,7 @@ pub mod filemode;
 pub mod http;
 pub mod ingest;
 pub mod live;
+pub mod memory;
 pub mod picture;
 pub mod rendition;
 pub mod retention;

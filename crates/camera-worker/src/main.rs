@@ -49,6 +49,7 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
+    camera_worker::memory::limit_malloc_arenas();
     let cli = Cli::parse();
     // Only the service logs to a file; `detect` and `healthcheck` talk to the terminal.
     let _log = match &cli.command {

@@ -73,21 +73,22 @@ pub struct Components {
 
 impl Components {
     /// Labels the non-zero pixels of `mask` (CV_8UC1) and measures each component's peak in
-    /// `values` (CV_8UC1, same size), less `base` where given (saturating at 0: the rise of
-    /// a frame over its background, worked out only where something changed).
+    /// `values` (the same size, rows packed), less `base` where given (saturating at 0: the
+    /// rise of a frame over its background, worked out only where something changed).
     pub fn label(
         &mut self,
         mask: &Mat,
-        values: &Mat,
-        base: Option<&Mat>,
+        values: &[u8],
+        base: Option<&[u8]>,
     ) -> opencv::Result<&[Blob]> {
         self.runs.clear();
         self.parent.clear();
         self.blobs.clear();
         let (rows, cols) = (mask.rows(), mask.cols());
+        let pixels = mask.data_bytes()?;
         let mut prev = 0..0;
         for y in 0..rows {
-            let row = mask.at_row::<u8>(y)?;
+            let row = &pixels[y as usize * cols as usize..][..cols as usize];
             let start = self.runs.len();
             find_runs(row, y, &mut self.runs);
             let cur = start..self.runs.len();
@@ -97,17 +98,28 @@ impl Components {
             self.join(prev.clone(), cur.clone());
             prev = cur;
         }
-        debug_assert!(cols == values.cols() && rows == values.rows());
+        let size = (rows * cols) as usize;
+        if values.len() != size || base.is_some_and(|b| b.len() != size) {
+            return Err(opencv::Error::new(
+                opencv::core::StsBadSize,
+                format!(
+                    "label: values of {} pixels for a {cols}x{rows} mask",
+                    values.len()
+                ),
+            ));
+        }
+        let row_start = |y: i32| y as usize * cols as usize;
 
         self.slot.clear();
         self.slot.resize(self.runs.len(), u32::MAX);
         for i in 0..self.runs.len() {
             let root = find(&mut self.parent, i as u32) as usize;
             let r = self.runs[i];
-            let span = r.x0 as usize..=r.x1 as usize;
-            let vals = &values.at_row::<u8>(r.y)?[span.clone()];
+            let at = row_start(r.y);
+            let span = at + r.x0 as usize..=at + r.x1 as usize;
+            let vals = &values[span.clone()];
             let under = match base {
-                Some(b) => &b.at_row::<u8>(r.y)?[span],
+                Some(b) => &b[span],
                 None => &[][..],
             };
             let (off, peak) = vals.iter().enumerate().fold((0, 0u8), |best, (k, &v)| {
@@ -309,7 +321,10 @@ mod tests {
                 CV_32S,
             )
             .unwrap();
-            let blobs = comps.label(&mask, &values, None).unwrap().to_vec();
+            let blobs = comps
+                .label(&mask, values.data_bytes().unwrap(), None)
+                .unwrap()
+                .to_vec();
             assert_eq!(
                 blobs.len() as i32,
                 n - 1,
@@ -361,7 +376,13 @@ mod tests {
             *values.at_2d_mut::<u8>(y, x).unwrap() = v;
         }
         let mut comps = Components::default();
-        assert_eq!(comps.label(&mask, &values, None).unwrap().len(), 4);
+        assert_eq!(
+            comps
+                .label(&mask, values.data_bytes().unwrap(), None)
+                .unwrap()
+                .len(),
+            4
+        );
         let merged = comps.merge_close(2, 100).to_vec();
         assert_eq!(merged.len(), 2, "{merged:?}");
         let streak = merged.iter().find(|b| b.left == 2).unwrap();
@@ -369,7 +390,9 @@ mod tests {
         assert_eq!((streak.peak, streak.peak_x, streak.peak_y), (9, 5, 3));
         assert_eq!(streak.centroid(), (24.0 / 5.0, 14.0 / 5.0));
         // Over `max_blobs` pieces: left as they are.
-        comps.label(&mask, &values, None).unwrap();
+        comps
+            .label(&mask, values.data_bytes().unwrap(), None)
+            .unwrap();
         assert_eq!(comps.merge_close(2, 3).len(), 4);
     }
 
@@ -381,7 +404,9 @@ mod tests {
         }
         let values = mask.clone();
         let mut comps = Components::default();
-        let blobs = comps.label(&mask, &values, None).unwrap();
+        let blobs = comps
+            .label(&mask, values.data_bytes().unwrap(), None)
+            .unwrap();
         let areas: Vec<u32> = blobs.iter().map(|b| b.area).collect();
         assert_eq!(areas, vec![3, 1, 1, 1]);
         assert_eq!((blobs[0].right, blobs[0].bottom), (2, 2));

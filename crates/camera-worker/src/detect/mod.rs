@@ -191,21 +191,64 @@ impl Detector {
 
     fn process_input(&mut self, input: Input<'_>, t: f64) -> opencv::Result<FrameOutcome<'_>> {
         self.candidates.clear();
+        let compare = self.frames > 0;
+        let (flash, changed_ratio, suppressed) = match input {
+            // The stream's picture is used where it lies: copying it into `small` cost as
+            // much as comparing it.
+            Input::Shrunk(now) => {
+                if now.len() != self.proc.area() as usize {
+                    return Err(opencv::Error::new(
+                        core::StsBadSize,
+                        format!(
+                            "shrunk frame of {} pixels, expected {}",
+                            now.len(),
+                            self.proc.area()
+                        ),
+                    ));
+                }
+                let changed = match compare {
+                    true => prep::compare(
+                        now,
+                        self.bg8.data_bytes()?,
+                        self.thr8.data_bytes()?,
+                        self.mask.data_bytes_mut()?,
+                    ),
+                    false => 0,
+                };
+                self.judge(now, changed, t)?
+            }
+            Input::Luma(luma) => {
+                let changed = self.sweep(luma, compare)?;
+                // Lent out for the call, so the rest can read it while `self` changes.
+                let small = std::mem::take(&mut self.small);
+                let judged = small
+                    .data_bytes()
+                    .and_then(|now| self.judge(now, changed, t));
+                self.small = small;
+                judged?
+            }
+        };
+        Ok(FrameOutcome {
+            candidates: &self.candidates,
+            flash,
+            changed_ratio,
+            suppressed,
+        })
+    }
+
+    /// Everything after the comparison: flashes, candidates, learning. `now` is the frame at
+    /// processing size and `changed` its pixels above threshold. Returns (flash, changed
+    /// ratio, suppressed).
+    fn judge(&mut self, now: &[u8], changed: usize, t: f64) -> opencv::Result<(bool, f32, bool)> {
         if self.frames == 0 {
-            self.sweep(input, false)?;
-            self.reset_background()?;
+            self.reset_background(now)?;
             self.dev32 = Mat::new_size_with_default(self.proc, CV_32F, Scalar::all(1.0))?;
             self.refresh_threshold()?;
             self.frames = 1;
-            return Ok(FrameOutcome {
-                candidates: &self.candidates,
-                flash: false,
-                changed_ratio: 0.0,
-                suppressed: true,
-            });
+            return Ok((false, 0.0, true));
         }
 
-        let changed = self.sweep(input, true)? as f64;
+        let changed = changed as f64;
         let ratio = (changed / self.active_pixels) as f32;
         let warming = self.frames < self.warmup_frames;
 
@@ -220,7 +263,7 @@ impl Detector {
             let since = *self.flash_since.get_or_insert(t);
             if t - since > 1.0 {
                 // Not a flash but a new level (gain switch, lights on): adopt it.
-                self.reset_background()?;
+                self.reset_background(now)?;
                 self.flash_since = None;
             }
         } else {
@@ -228,7 +271,7 @@ impl Detector {
         }
         let mut suppressed = warming || t < self.holdoff_until;
         if !flash && changed > 0.0 {
-            let found = self.extract_candidates()?;
+            let found = self.extract_candidates(now)?;
             let usual = self.density;
             self.density += (found as f64 - self.density) * (2.0 / self.fps).min(1.0);
             // A scene cut: many separate changes at once where few are usual.
@@ -238,7 +281,7 @@ impl Detector {
             {
                 tracing::debug!(t, found, usual, "scene cut: background restarted");
                 // The new scene is the new background.
-                self.reset_background()?;
+                self.reset_background(now)?;
                 self.holdoff_until = t + self.p.flash_holdoff_s as f64;
                 self.scene_cuts += 1;
                 suppressed = true;
@@ -250,42 +293,19 @@ impl Detector {
             self.density -= self.density * (2.0 / self.fps).min(1.0);
         }
         if !flash {
-            self.learn(warming)?;
+            self.learn(now, warming)?;
         }
         self.frames += 1;
-        Ok(FrameOutcome {
-            candidates: &self.candidates,
-            flash,
-            changed_ratio: ratio,
-            suppressed,
-        })
+        Ok((flash, ratio, suppressed))
     }
 
-    /// Brings the frame to processing size and smooths it into `small`; with `compare`, also
-    /// fills `mask` against the background. Returns the changed pixels.
-    fn sweep(&mut self, input: Input<'_>, compare: bool) -> opencv::Result<usize> {
-        let fused = match input {
-            Input::Luma(luma) if self.fused.is_none() => {
-                self.downscale_opencv(luma)?;
-                None
-            }
-            Input::Luma(luma) => self.fused.map(|f| (luma, f)),
-            Input::Shrunk(small) => {
-                let own = self.small.data_bytes_mut()?;
-                if own.len() != small.len() {
-                    return Err(opencv::Error::new(
-                        core::StsBadSize,
-                        format!(
-                            "shrunk frame of {} pixels, expected {}",
-                            small.len(),
-                            own.len()
-                        ),
-                    ));
-                }
-                own.copy_from_slice(small);
-                None
-            }
-        };
+    /// Brings the full frame to processing size and smooths it into `small`; with `compare`,
+    /// also fills `mask` against the background. Returns the changed pixels.
+    fn sweep(&mut self, luma: &Mat, compare: bool) -> opencv::Result<usize> {
+        let fused = self.fused;
+        if fused.is_none() {
+            self.downscale_opencv(luma)?;
+        }
         let cmp = if compare {
             Some(prep::Compare {
                 bg: self.bg8.data_bytes()?,
@@ -297,7 +317,7 @@ impl Detector {
         };
         let small = self.small.data_bytes_mut()?;
         match fused {
-            Some((luma, f)) => self.prep.run(luma, f, small, cmp),
+            Some(f) => self.prep.run(luma, f, small, cmp),
             None => Ok(cmp.map_or(0, |c| prep::compare(small, c.bg, c.thr, c.mask))),
         }
     }
@@ -325,13 +345,20 @@ impl Detector {
     }
 
     /// Makes the current frame the background.
-    fn reset_background(&mut self) -> opencv::Result<()> {
-        self.small.convert_to(&mut self.bg32, CV_32F, 1.0, 0.0)?;
-        self.small.copy_to(&mut self.bg8)
+    fn reset_background(&mut self, now: &[u8]) -> opencv::Result<()> {
+        if self.bg8.empty() {
+            self.bg8 = Mat::new_size_with_default(self.proc, CV_8UC1, Scalar::all(0.0))?;
+            self.bg32 = Mat::new_size_with_default(self.proc, CV_32F, Scalar::all(0.0))?;
+        }
+        self.bg8.data_bytes_mut()?.copy_from_slice(now);
+        for (b, &v) in self.bg32.data_typed_mut::<f32>()?.iter_mut().zip(now) {
+            *b = v as f32;
+        }
+        Ok(())
     }
 
     /// Teaches the background and the noise map the current frame.
-    fn learn(&mut self, warming: bool) -> opencv::Result<()> {
+    fn learn(&mut self, now: &[u8], warming: bool) -> opencv::Result<()> {
         let frames_const = if warming {
             4.0
         } else {
@@ -341,7 +368,7 @@ impl Detector {
         if self.frames.is_multiple_of(2) || warming {
             let alpha = (if warming { 1.0 } else { 2.0 } / frames_const).min(1.0);
             prep::learn_background(
-                self.small.data_bytes()?,
+                now,
                 self.bg32.data_typed_mut::<f32>()?,
                 self.bg8.data_bytes_mut()?,
                 alpha as f32,
@@ -349,7 +376,7 @@ impl Detector {
         } else {
             let beta = (1.0 / self.fps).min(1.0);
             prep::learn_deviation(
-                self.small.data_bytes()?,
+                now,
                 self.bg8.data_bytes()?,
                 self.dev32.data_typed_mut::<f32>()?,
                 beta as f32,
@@ -382,12 +409,12 @@ impl Detector {
     }
 
     /// Fills `candidates`; returns how many components passed the size test.
-    fn extract_candidates(&mut self) -> opencv::Result<usize> {
+    fn extract_candidates(&mut self, now: &[u8]) -> opencv::Result<usize> {
         let s = self.to_full;
         let mut found = 0;
         // The rise over the background, as compared: `learn` has not moved it yet.
         self.components
-            .label(&self.mask, &self.small, Some(&self.bg8))?;
+            .label(&self.mask, now, Some(self.bg8.data_bytes()?))?;
         for b in self.components.merge_close(MERGE_REACH, MERGE_MAX_BLOBS) {
             if b.area < self.p.min_area {
                 continue;

@@ -9,7 +9,7 @@
 //! reads their first (Y) plane, so no colour conversion runs per frame.
 
 use super::frame::Frame;
-use super::shrink::{Shrink, Shrunk};
+use super::shrink::Shrink;
 use crate::detect::prep::Prep;
 use crate::ring::SharedRing;
 use gstreamer as gst;
@@ -33,7 +33,7 @@ pub enum StreamEvent {
 const LUMA_FIRST_FORMATS: &str = "{ I420, YV12, NV12, NV21, Y42B, Y444, GRAY8 }";
 
 /// Frames queued between the decoder and the detector.
-const FRAME_QUEUE: usize = 8;
+pub(crate) const FRAME_QUEUE: usize = 8;
 
 /// A running pipeline and the frames coming out of it. Dropping it stops the pipeline.
 pub struct Stream {
@@ -164,9 +164,15 @@ pub(crate) fn attach_video_branch(
     let au_queue = make("queue")?;
     let dec_queue = make("queue")?;
     let decode = make("decodebin")?;
-    let au_sink = gst_app::AppSink::builder().sync(false).build();
+    // Sinks keep their last buffer by default; here that would pin one of the decoder's
+    // 3 MB frames (and one access unit) for nothing.
+    let au_sink = gst_app::AppSink::builder()
+        .sync(false)
+        .enable_last_sample(false)
+        .build();
     let raw_sink = gst_app::AppSink::builder()
         .sync(false)
+        .enable_last_sample(false)
         .caps(
             &format!("video/x-raw, format=(string){LUMA_FIRST_FORMATS}")
                 .parse::<gst::Caps>()
@@ -276,16 +282,11 @@ fn shrink_frame(frame: &mut Frame, shrink: &Shrink, prep: &mut Prep) {
     }
     let (w, h) = (frame.width / factor as u32, frame.height / factor as u32);
     let t0 = crate::cputime::thread_ns();
-    let mut data = vec![0u8; (w * h) as usize];
-    let done = frame.with_luma(|luma| prep.run(luma, factor, &mut data, None));
+    let made = shrink.make(w, h, factor, |data| {
+        frame.with_luma(|luma| prep.run(luma, factor, data, None).map(drop))
+    });
     shrink.add_cpu_ns(crate::cputime::thread_ns().saturating_sub(t0));
-    if done.is_ok() {
-        let shrunk = Shrunk {
-            data,
-            width: w,
-            height: h,
-            factor,
-        };
+    if let Ok(shrunk) = made {
         frame.set_shrunk(shrunk, shrink.full_wanted());
     }
 }

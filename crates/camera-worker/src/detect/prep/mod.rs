@@ -40,6 +40,40 @@ macro_rules! simd {
     };
 }
 
+/// The rows of an 8-bit, one-channel Mat as plain slices: looked up once per frame, not
+/// through OpenCV's accessors once per row (a few FFI calls and an allocation each).
+struct Plane<'a> {
+    data: &'a [u8],
+    stride: usize,
+    width: usize,
+}
+
+impl<'a> Plane<'a> {
+    fn of(m: &'a Mat) -> opencv::Result<Plane<'a>> {
+        let (rows, width) = (m.rows().max(0) as usize, m.cols().max(0) as usize);
+        if m.typ() != opencv::core::CV_8UC1 || rows == 0 || width == 0 || m.data().is_null() {
+            return Err(opencv::Error::new(
+                opencv::core::StsBadArg,
+                "expected a non-empty 8-bit one-channel picture",
+            ));
+        }
+        let stride = m.step1(0)?;
+        // SAFETY: a Mat's data holds `rows` rows of `step` bytes (the last may end at its
+        // width); the slice borrows `m`, which keeps that memory alive and unchanged.
+        let data = unsafe { std::slice::from_raw_parts(m.data(), stride * (rows - 1) + width) };
+        Ok(Plane {
+            data,
+            stride,
+            width,
+        })
+    }
+
+    #[inline(always)]
+    fn row(&self, y: usize) -> &'a [u8] {
+        &self.data[y * self.stride..y * self.stride + self.width]
+    }
+}
+
 /// Reusable row buffers; one per detector.
 #[derive(Default)]
 pub struct Prep {
@@ -98,6 +132,7 @@ fn sweep_impl(
     small: &mut [u8],
     mut cmp: Option<Compare<'_>>,
 ) -> opencv::Result<usize> {
+    let plane = Plane::of(luma)?;
     let w = luma.cols() as usize / factor;
     let h = luma.rows() as usize / factor;
     debug_assert_eq!(small.len(), w * h);
@@ -110,7 +145,7 @@ fn sweep_impl(
         let up = if y == 0 { 1 } else { y - 1 };
         let down = if y + 1 == h { h - 2 } else { y + 1 };
         while ready <= down.max(y) {
-            prep.smooth_row(luma, factor, ready)?;
+            prep.smooth_row(&plane, factor, ready);
             ready += 1;
         }
         let row = |r: usize| &prep.smooth[(r % 3) * w..(r % 3) * w + w];
@@ -136,21 +171,18 @@ fn sweep_impl(
 impl Prep {
     /// Box-sums frame rows `r*factor..` into one row and smooths it horizontally into slot r % 3.
     #[inline(always)]
-    fn smooth_row(&mut self, luma: &Mat, factor: usize, r: usize) -> opencv::Result<()> {
+    fn smooth_row(&mut self, luma: &Plane<'_>, factor: usize, r: usize) {
         let w = self.boxed.len();
-        let y0 = (r * factor) as i32;
+        let y0 = r * factor;
         match factor {
-            1 => box_row::<1>(&[luma.at_row::<u8>(y0)?], &mut self.boxed),
-            2 => box_row::<2>(
-                &[luma.at_row::<u8>(y0)?, luma.at_row::<u8>(y0 + 1)?],
-                &mut self.boxed,
-            ),
+            1 => box_row::<1>(&[luma.row(y0)], &mut self.boxed),
+            2 => box_row::<2>(&[luma.row(y0), luma.row(y0 + 1)], &mut self.boxed),
             _ => box_row::<4>(
                 &[
-                    luma.at_row::<u8>(y0)?,
-                    luma.at_row::<u8>(y0 + 1)?,
-                    luma.at_row::<u8>(y0 + 2)?,
-                    luma.at_row::<u8>(y0 + 3)?,
+                    luma.row(y0),
+                    luma.row(y0 + 1),
+                    luma.row(y0 + 2),
+                    luma.row(y0 + 3),
                 ],
                 &mut self.boxed,
             ),
@@ -172,7 +204,6 @@ impl Prep {
         for x in 0..w - 2 {
             mid[x] = l[x] + 2 * m[x] + n[x];
         }
-        Ok(())
     }
 }
 
