@@ -85,10 +85,11 @@ impl Components {
         self.parent.clear();
         self.blobs.clear();
         let (rows, cols) = (mask.rows(), mask.cols());
+        let row_start = |y: i32| y as usize * cols as usize;
         let pixels = mask.data_bytes()?;
         let mut prev = 0..0;
         for y in 0..rows {
-            let row = &pixels[y as usize * cols as usize..][..cols as usize];
+            let row = &pixels[row_start(y)..][..cols as usize];
             let start = self.runs.len();
             find_runs(row, y, &mut self.runs);
             let cur = start..self.runs.len();
@@ -108,7 +109,6 @@ impl Components {
                 ),
             ));
         }
-        let row_start = |y: i32| y as usize * cols as usize;
 
         self.slot.clear();
         self.slot.resize(self.runs.len(), u32::MAX);

@@ -206,14 +206,15 @@ impl Detector {
                         ),
                     ));
                 }
-                let changed = match compare {
-                    true => prep::compare(
+                let changed = if compare {
+                    prep::compare(
                         now,
                         self.bg8.data_bytes()?,
                         self.thr8.data_bytes()?,
                         self.mask.data_bytes_mut()?,
-                    ),
-                    false => 0,
+                    )
+                } else {
+                    0
                 };
                 self.judge(now, changed, t)?
             }

@@ -38,19 +38,6 @@ pub struct Shrunk {
     home: Option<Spare>,
 }
 
-impl Shrunk {
-    /// A shrunk picture whose buffer is not reused.
-    pub fn new(data: Vec<u8>, width: u32, height: u32, factor: usize) -> Shrunk {
-        Shrunk {
-            data,
-            width,
-            height,
-            factor,
-            home: None,
-        }
-    }
-}
-
 impl Drop for Shrunk {
     fn drop(&mut self) {
         if let Some(home) = self.home.take() {
@@ -102,10 +89,15 @@ impl Shrink {
         let mut data = reused.unwrap_or_default();
         // Only a new buffer or a new size pays for zeroing.
         data.resize(len, 0);
-        let mut shrunk = Shrunk::new(data, width, height, factor);
-        fill(&mut shrunk.data)?;
-        shrunk.home = Some(self.spare.clone());
-        Ok(shrunk)
+        // Homeless until filled: a failed picture's buffer is dropped, not kept.
+        fill(&mut data)?;
+        Ok(Shrunk {
+            data,
+            width,
+            height,
+            factor,
+            home: Some(self.spare.clone()),
+        })
     }
 
     pub(crate) fn add_cpu_ns(&self, ns: u64) {
