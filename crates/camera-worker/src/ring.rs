@@ -30,7 +30,19 @@ struct Inner {
     aus: VecDeque<Au>,
     bytes: usize,
     newest_ns: u64,
+    /// The time of the unit pushed last (estimated for untimed ones).
+    last_ns: Option<u64>,
     eos: bool,
+}
+
+/// One frame's duration from the caps' frame rate; 1/30 s when the caps don't say.
+fn frame_ns(caps: &gst::Caps) -> u64 {
+    caps.structure(0)
+        .and_then(|s| s.get::<gst::Fraction>("framerate").ok())
+        .filter(|f| f.numer() > 0 && f.denom() > 0)
+        .map_or(1_000_000_000 / 30, |f| {
+            1_000_000_000 * f.denom() as u64 / f.numer() as u64
+        })
 }
 
 pub struct Ring {
@@ -52,7 +64,7 @@ impl Ring {
     }
 
     pub fn push(&self, buffer: gst::Buffer, caps: gst::Caps) {
-        let au = Au {
+        let mut au = Au {
             keyframe: !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT),
             pts_ns: buffer.pts().map(|t| t.nseconds()),
             dts_ns: buffer.dts().map(|t| t.nseconds()),
@@ -60,9 +72,20 @@ impl Ring {
             buffer,
         };
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(t) = au.time_ns() {
-            g.newest_ns = g.newest_ns.max(t);
-        }
+        // After a stall (the host starved of CPU, the network stuck) rtspsrc can hand over a
+        // burst of units with neither PTS nor DTS. Each gets the previous unit's time plus a
+        // frame: without a time a keyframe could never be judged old enough to drop, and the
+        // ring would grow by the stream's bit rate for ever; with one, a clip can mux it.
+        let time = match au.time_ns() {
+            Some(t) => t,
+            None => {
+                let t = g.last_ns.map_or(0, |last| last + frame_ns(&au.caps));
+                au.pts_ns = Some(t);
+                t
+            }
+        };
+        g.last_ns = Some(time);
+        g.newest_ns = g.newest_ns.max(time);
         g.bytes += au.buffer.size();
         g.aus.push_back(au);
         let horizon = g.newest_ns.saturating_sub(self.retain_ns);
@@ -94,6 +117,13 @@ impl Ring {
 
     pub fn bytes(&self) -> usize {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).bytes
+    }
+
+    /// Seconds of video held: from the oldest unit's time to the newest's.
+    pub fn seconds(&self) -> f64 {
+        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let oldest = g.aus.iter().find_map(Au::time_ns);
+        oldest.map_or(0.0, |t| g.newest_ns.saturating_sub(t) as f64 / 1e9)
     }
 
     /// Waits until the ring holds video up to `t_ns`, it ended, or `timeout` passed.
@@ -217,6 +247,34 @@ mod tests {
         // well after it: as usual
         let s = ring.slice(12_500_000_000, 14_000_000_000);
         assert_eq!(s.first().unwrap().pts_ns, Some(12_000_000_000));
+    }
+
+    #[test]
+    fn untimed_units_after_a_stall_still_age_out() {
+        let ring = filled(3);
+        let caps = gst::Caps::builder("video/x-h264")
+            .field("framerate", gst::Fraction::new(10, 1))
+            .build();
+        // A burst without timestamps, keyframes included, then timed units again.
+        for i in 0..20u64 {
+            let mut b = gst::Buffer::with_size(1000).unwrap();
+            if i % 10 != 0 {
+                b.get_mut().unwrap().set_flags(gst::BufferFlags::DELTA_UNIT);
+            }
+            ring.push(b, caps.clone());
+        }
+        // Estimated a frame apart (10 fps) from the last timed unit (9.9 s), so a clip can
+        // start at the untimed keyframe.
+        let burst = ring.slice(10_000_000_000, u64::MAX);
+        assert!(burst[0].keyframe);
+        let times: Vec<_> = burst.iter().take(3).map(|a| a.pts_ns.unwrap()).collect();
+        assert_eq!(times, [10_000_000_000, 10_100_000_000, 10_200_000_000]);
+        for i in 0..100u64 {
+            ring.push(buf(20_000 + i * 100, i % 10 == 0), caps.clone());
+        }
+        // Bounded as before: 3 s back to a keyframe, the burst long gone.
+        assert_eq!(ring.bytes(), 40 * 1000);
+        assert!((ring.seconds() - 3.9).abs() < 1e-9, "{}", ring.seconds());
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! A live worker through camera faults: a camera that goes away and comes back, one that
 //! freezes with its connection open, and one that sends undecodable frames. Each time the
 //! state shows it, the worker reconnects within 10 s of the camera's return, never crashes,
-//! and no event comes out of the fault or the reconnect.
+//! and no event comes out of the fault or the reconnect. A worker starved of CPU for
+//! seconds keeps its pre-roll to BUFFER seconds afterwards.
 
 mod support;
 
 use meteor_sim::serve::CameraConfig;
 use std::time::{Duration, Instant};
-use support::{empty_loop, serve, Worker};
+use support::{empty_loop, metric, serve, Worker};
 
 fn frames(w: &Worker) -> u64 {
     w.stats()["frames"].as_u64().unwrap()
@@ -99,4 +100,51 @@ fn garbage_from_the_camera() {
     assert!(took <= Duration::from_secs(12), "recovered after {took:?}");
     std::thread::sleep(Duration::from_secs(3));
     assert_no_events(&w);
+}
+
+#[test]
+fn starved_worker_keeps_its_preroll_bounded() {
+    let server = serve(vec![
+        CameraConfig::new("/cam1", empty_loop(24)).with_keyframe_interval(1.0)
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    // A stall shorter than STREAM_TIMEOUT: the connection stays, the backlog arrives in a rush
+    // (some of it without timestamps, as rtspsrc hands it over).
+    let w = Worker::start(
+        &server.url("/cam1"),
+        &dir.path().join("out"),
+        &[("STREAM_TIMEOUT", "30")],
+    );
+    wait_detecting(&w, Duration::from_secs(20));
+    let pid = w.pid().unwrap().to_string();
+    let signal = |sig: &str| {
+        let st = std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap();
+        assert!(st.success(), "kill {sig} {pid}");
+    };
+    signal("-STOP");
+    std::thread::sleep(Duration::from_secs(6));
+    signal("-CONT");
+    // The ring fills to its size (max(BUFFER, the longest event with margins) = 16 s) and
+    // stays there. (An untimed keyframe in the backlog once kept it from ever dropping a GOP
+    // again: it grew by the stream's bit rate all night.)
+    let held = || {
+        let m = w.metrics_text();
+        metric(&m, "meteor_preroll_seconds").unwrap_or_else(|| panic!("no preroll gauge:\n{m}"))
+    };
+    std::thread::sleep(Duration::from_secs(14));
+    let first = held();
+    std::thread::sleep(Duration::from_secs(8));
+    let second = held();
+    assert!(
+        second <= 18.0,
+        "the pre-roll held {first} s, then {second} s, 8 s later (16 s and a keyframe interval at most)"
+    );
+    assert_eq!(
+        w.stats()["reconnects"],
+        0,
+        "the stall was meant to keep the connection"
+    );
 }

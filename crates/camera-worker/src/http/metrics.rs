@@ -81,6 +81,18 @@ pub async fn metrics(State(sh): State<AppState>) -> impl IntoResponse {
             sh.writer.depth() as f64,
         ),
         (
+            "meteor_preroll_bytes",
+            "gauge",
+            "Compressed video held in the pre-roll ring.",
+            sh.ring.bytes() as f64,
+        ),
+        (
+            "meteor_preroll_seconds",
+            "gauge",
+            "Seconds of video held in the pre-roll ring.",
+            sh.ring.seconds(),
+        ),
+        (
             "meteor_uptime_seconds",
             "gauge",
             "Seconds since the worker started.",
