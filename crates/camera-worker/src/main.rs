@@ -49,7 +49,7 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
-    camera_worker::memory::limit_malloc_arenas();
+    camera_worker::memory::configure_malloc();
     let cli = Cli::parse();
     // Only the service logs to a file; `detect` and `healthcheck` talk to the terminal.
     let _log = match &cli.command {

@@ -126,7 +126,8 @@ impl Detector {
             active_pixels,
             fused: prep::fused_factor(width as i32, height as i32, proc.width, proc.height),
             prep: prep::Prep::default(),
-            small: zeros()?,
+            // Made on first use: streams the ingest shrinks never need it.
+            small: Mat::default(),
             half: Mat::default(),
             bg32: Mat::default(),
             bg8: Mat::default(),
@@ -306,6 +307,8 @@ impl Detector {
         let fused = self.fused;
         if fused.is_none() {
             self.downscale_opencv(luma)?;
+        } else if self.small.empty() {
+            self.small = Mat::new_size_with_default(self.proc, CV_8UC1, Scalar::all(0.0))?;
         }
         let cmp = if compare {
             Some(prep::Compare {

@@ -275,7 +275,12 @@ pub fn run_once(sh: &Shared, args: &UpkeepArgs, policy: &Policy) {
     inner.log.log(&checks, Some(&sh.camera));
 }
 
-/// Runs [`run_once`] at start and every interval until shutdown.
+/// How often the upkeep thread gives malloc's free memory back (see `memory::release_free`).
+const RELEASE_EVERY: Duration = Duration::from_secs(60);
+
+/// Runs [`run_once`] at start and every interval until shutdown; in between, returns free
+/// memory to the system every minute: a stall's backlog (a host short of CPU, a camera
+/// sending in a rush) leaves megabytes free in malloc's arenas that it would keep all night.
 pub fn spawn(
     sh: std::sync::Arc<Shared>,
     args: UpkeepArgs,
@@ -285,12 +290,17 @@ pub fn spawn(
         .name(format!("upkeep-{}", sh.camera))
         .spawn(move || {
             let every = Duration::from_secs_f64(args.self_check_interval);
+            let mut released = Instant::now();
             loop {
                 run_once(&sh, &args, &policy);
                 let until = Instant::now() + every;
                 while Instant::now() < until {
                     if sh.shutdown.load(Ordering::Relaxed) {
                         return;
+                    }
+                    if released.elapsed() >= RELEASE_EVERY {
+                        crate::memory::release_free();
+                        released = Instant::now();
                     }
                     std::thread::sleep(
                         Duration::from_millis(200)
