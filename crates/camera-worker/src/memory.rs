@@ -50,14 +50,13 @@ pub fn user_unset(env: Option<&str>) -> bool {
 }
 
 /// Applies the worker's malloc settings; call first thing in `main`, before any thread
-/// starts. Returns the variables whose values it set.
-pub fn configure_malloc() -> Vec<&'static str> {
-    settings()
-        .into_iter()
-        .filter(|s| user_unset(std::env::var(s.env).ok().as_deref()))
-        .filter(set)
-        .map(|s| s.env)
-        .collect()
+/// starts.
+pub fn configure_malloc() {
+    for s in settings() {
+        if user_unset(std::env::var(s.env).ok().as_deref()) {
+            set(&s);
+        }
+    }
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

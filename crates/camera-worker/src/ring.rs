@@ -30,8 +30,6 @@ struct Inner {
     aus: VecDeque<Au>,
     bytes: usize,
     newest_ns: u64,
-    /// The time of the unit pushed last (estimated for untimed ones).
-    last_ns: Option<u64>,
     eos: bool,
 }
 
@@ -79,12 +77,12 @@ impl Ring {
         let time = match au.time_ns() {
             Some(t) => t,
             None => {
-                let t = g.last_ns.map_or(0, |last| last + frame_ns(&au.caps));
+                let last = g.aus.back().and_then(Au::time_ns);
+                let t = last.map_or(0, |last| last + frame_ns(&au.caps));
                 au.pts_ns = Some(t);
                 t
             }
         };
-        g.last_ns = Some(time);
         g.newest_ns = g.newest_ns.max(time);
         g.bytes += au.buffer.size();
         g.aus.push_back(au);
@@ -122,7 +120,8 @@ impl Ring {
     /// Seconds of video held: from the oldest unit's time to the newest's.
     pub fn seconds(&self) -> f64 {
         let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let oldest = g.aus.iter().find_map(Au::time_ns);
+        // Every unit has a time (`push` gives untimed ones one).
+        let oldest = g.aus.front().and_then(Au::time_ns);
         oldest.map_or(0.0, |t| g.newest_ns.saturating_sub(t) as f64 / 1e9)
     }
 

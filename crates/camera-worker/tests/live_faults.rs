@@ -2,7 +2,7 @@
 //! freezes with its connection open, and one that sends undecodable frames. Each time the
 //! state shows it, the worker reconnects within 10 s of the camera's return, never crashes,
 //! and no event comes out of the fault or the reconnect. A worker starved of CPU for
-//! seconds keeps its pre-roll to BUFFER seconds afterwards.
+//! seconds keeps its pre-roll to its size afterwards.
 
 mod support;
 
