@@ -1,8 +1,8 @@
 //! Transports of real cameras, on simulated ones: RTP over UDP with lost packets (counted in
 //! /stats and /metrics; the frames the decoder had to patch never become meteors, and the
 //! stream goes on), H.265 with AAC audio and a metadata stream over UDP (every meteor found,
-//! no queue grows for a minute), and RTSP_TRANSPORT=auto falling back
-//! to UDP when the camera refuses TCP.
+//! no queue grows for a minute), RTSP_TRANSPORT=auto falling back to UDP when the camera
+//! refuses TCP, and a network delay that wanders (clips stay at the camera's rate).
 
 mod common;
 mod support;
@@ -127,6 +127,50 @@ fn h265_with_aac_audio_and_metadata_over_udp_finds_the_meteors_and_no_queue_grow
     let probe = common::probe(&out.join(d.clip.as_deref().expect("a clip")));
     assert!(probe.codec.contains("h265"), "clip codec {}", probe.codec);
     assert!((probe.fps - 25.0).abs() < 0.01, "clip at {} fps", probe.fps);
+}
+
+/// A network whose delay wanders by 200 ms every 6 s (a queue filling and draining on the
+/// way) stretches and squeezes arrival by 7 %, and the timestamps rtspsrc gives follow it:
+/// every meteor is still found, and every clip plays at the camera's 25 fps with its frames
+/// evenly spaced (muxed with arrival times, such a clip has no steady rate at all).
+#[test]
+fn a_wandering_network_delay_leaves_clips_at_the_camera_rate() {
+    let server = serve(vec![
+        CameraConfig::new("/cam1", support::meteor_loop(84)).with_keyframe_interval(1.0)
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cam1");
+    let w = Worker::start(&server.url("/cam1"), &out, &[]);
+    w.wait_for("connected", Duration::from_secs(20), |w| {
+        w.stats()["connected"] == true
+    });
+    server
+        .network_wander("/cam1", Duration::from_millis(200), Duration::from_secs(6))
+        .unwrap();
+    let since = chrono::Utc::now() + chrono::Duration::milliseconds(2500);
+    let clipped = |w: &Worker| {
+        w.detections()
+            .into_iter()
+            .filter(|d| d.start_time > since && d.clip.is_some())
+            .collect::<Vec<_>>()
+    };
+    w.wait_for("three meteors with clips", Duration::from_secs(60), |w| {
+        clipped(w).len() >= 3
+    });
+    for d in clipped(&w) {
+        let clip = d.clip.as_deref().unwrap();
+        let probe = common::probe(&out.join(clip));
+        let even = (probe.frames - 1) as f64 / 25.0;
+        assert!(
+            (probe.fps - 25.0).abs() < 0.001 && (probe.duration_s - even).abs() < 0.002,
+            "{clip}: {} frames over {:.4} s at {} fps",
+            probe.frames,
+            probe.duration_s,
+            probe.fps
+        );
+    }
+    all_found(&server, &w, since);
+    assert_eq!(w.stats()["dropped_frames"], 0);
 }
 
 #[test]

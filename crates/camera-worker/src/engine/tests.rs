@@ -129,7 +129,7 @@ fn recorded_start_with_arrivals(arrival: impl Fn(f64) -> f64) -> f64 {
         let s = t - 4.0;
         (0.0..0.5)
             .contains(&s)
-            .then(|| (100.0 + 300.0 * s as f32, 120.0, 60.0))
+            .then_some((100.0 + 300.0 * s as f32, 120.0, 60.0))
     };
     let mut found = None;
     for i in 0..(6.0 * FPS) as u64 {

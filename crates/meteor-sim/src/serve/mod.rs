@@ -29,6 +29,7 @@
 
 mod cache;
 mod camera_arg;
+mod network;
 mod pusher;
 mod rtsp;
 mod server;

@@ -221,28 +221,6 @@ fn peer_ip(client: &rtsp::RTSPClient) -> String {
     }
 }
 
-/// The packet-loss fault: a probe after the video payloader drops one packet in
-/// `loss_every` while it is set.
-fn drop_packets_on_demand(media: &rtsp::RTSPMedia, mount: &Arc<MountState>) {
-    let Some(pad) = media
-        .element()
-        .downcast_ref::<gst::Bin>()
-        .and_then(|b| b.by_name("pay0"))
-        .and_then(|p| p.static_pad("src"))
-    else {
-        return;
-    };
-    let (m, n) = (mount.clone(), AtomicU64::new(0));
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-        let every = m.loss_every() as u64;
-        if every > 0 && n.fetch_add(1, Ordering::Relaxed) % every == every - 1 {
-            gst::PadProbeReturn::Drop
-        } else {
-            gst::PadProbeReturn::Ok
-        }
-    });
-}
-
 /// Sets up a new media of `mount`: caps of the loop due now on its `appsrc` (the SDP
 /// describes them; the pusher changes them at a switch), and a pusher once the pipeline asks
 /// for data (it is then running), ended when the media is unprepared.
@@ -258,7 +236,7 @@ fn configure(media: &rtsp::RTSPMedia, mount: &Arc<MountState>, run_cancel: &Arc<
     };
     appsrc.set_caps(Some(&mount.segment_now().encoded.caps));
     appsrc.set_max_bytes(0);
-    drop_packets_on_demand(media, mount);
+    super::network::install(media, mount);
     let media_cancel = Arc::new(AtomicBool::new(false));
     let flag = media_cancel.clone();
     media.connect_unprepared(move |_| flag.store(true, Ordering::SeqCst));

@@ -4,6 +4,7 @@
 //! out of the served truth.
 
 use super::cache::{self, EncodedLoop};
+use super::network::Wander;
 use super::rtsp::{self, Running};
 use super::switch::{self, Schedule, Segment};
 use super::timeline::{Gap, ServedEvent, Timeline};
@@ -51,6 +52,8 @@ struct Control {
     garbage: bool,
     /// Drop one RTP video packet in this many (0: none).
     loss_every: u32,
+    /// A network delay wandering between zero and this, over this period, since then.
+    wander: Option<Wander>,
     gaps: Vec<Gap>,
 }
 
@@ -65,6 +68,10 @@ impl MountState {
 
     pub(crate) fn loss_every(&self) -> u32 {
         self.control().loss_every
+    }
+
+    pub(crate) fn wander(&self) -> Option<Wander> {
+        self.control().wander
     }
 
     /// The segment due now.
@@ -349,6 +356,22 @@ impl SimServer {
         let m = self.mount(mount)?;
         m.control().loss_every = every;
         tracing::info!(mount = %m.path, every, "packet loss");
+        Ok(())
+    }
+
+    /// A network whose delay wanders (a queue filling and draining somewhere on the way, as
+    /// on a busy Wi-Fi link): every RTP video packet leaves `amplitude` late at most, the
+    /// delay rising from zero to `amplitude` and back over each `period`. Frames keep their
+    /// RTP timestamps; only their arrival moves. A zero `amplitude` ends it.
+    pub fn network_wander(
+        &self,
+        mount: &str,
+        amplitude: Duration,
+        period: Duration,
+    ) -> Result<(), SimError> {
+        let m = self.mount(mount)?;
+        m.control().wander = Wander::new(amplitude, period, Instant::now());
+        tracing::info!(mount = %m.path, amplitude_ms = amplitude.as_millis() as u64, period_ms = period.as_millis() as u64, "network wander");
         Ok(())
     }
 

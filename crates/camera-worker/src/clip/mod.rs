@@ -1,8 +1,12 @@
 //! Clips: the compressed access units of an event, from the keyframe before it to the end of
 //! its post-roll, remuxed into an MP4 (faststart, so browsers play it while it loads) with the
-//! source's own timestamps, so it plays at the camera's true rate (after a mid-stream change
-//! of size or rate, the new ones: the caps come with the units). Where the codec cannot go
-//! into MP4 as it is, the clip is decoded and encoded to H.264 instead, and the record says so.
+//! source's timestamps, respaced by whole frame periods where arrival made them wander
+//! (`retime`; the first frame keeps its time), so it plays at the camera's true rate (after
+//! a mid-stream change of size or rate, the new ones: the caps come with the units). Where
+//! the codec cannot go into MP4 as it is, the clip is decoded and encoded to H.264 instead,
+//! and the record says so.
+
+mod retime;
 
 use crate::ring::Au;
 use crate::store;
@@ -89,7 +93,19 @@ fn run(aus: &[Au], rest: &str, out: &Path) -> Result<(), ClipError> {
         .by_name("out")
         .ok_or_else(|| ClipError::Pipeline("no sink named out".into()))?;
     sink.set_property("location", out.to_string_lossy().as_ref());
-    play_to_end(&pipeline, aus)
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|e| ClipError::Pipeline(e.to_string()))?;
+    let aus = same_caps(aus);
+    let rate = aus[0]
+        .caps
+        .structure(0)
+        .and_then(|s| s.get::<gst::Fraction>("framerate").ok());
+    let times: Vec<retime::Times> = aus.iter().map(|a| (a.pts_ns, a.dts_ns)).collect();
+    let result = push(&pipeline, aus, &retime::retime(&times, rate))
+        .and_then(|()| wait_eos(&pipeline, Duration::from_secs(60)));
+    let _ = pipeline.set_state(gst::State::Null);
+    result
 }
 
 /// `appsrc name=src caps=<the units' caps> ! <rest>`, not yet playing.
@@ -111,38 +127,43 @@ fn appsrc(pipeline: &gst::Pipeline) -> Result<gst_app::AppSrc, ClipError> {
         .ok_or_else(|| ClipError::Pipeline("no appsrc".into()))
 }
 
-/// Pushes the units, shifted to start at zero, then end-of-stream.
+/// The leading units that share the first one's caps. One MP4 track has one format: after a
+/// mid-stream caps change (new size or rate) the clip ends. `Ring::slice` already cuts a clip
+/// to the caps in effect at the event (its pre-roll then starts at the first keyframe after
+/// the change), so this only guards.
+fn same_caps(aus: &[Au]) -> &[Au] {
+    let n = aus.iter().take_while(|a| a.caps == aus[0].caps).count();
+    &aus[..n]
+}
+
+/// Pushes the units with their source times, shifted to start at zero, then end-of-stream.
 pub(crate) fn push_all(pipeline: &gst::Pipeline, aus: &[Au]) -> Result<(), ClipError> {
+    let aus = same_caps(aus);
+    let times: Vec<retime::Times> = aus.iter().map(|a| (a.pts_ns, a.dts_ns)).collect();
+    push(pipeline, aus, &times)
+}
+
+/// Pushes the units with `times` (PTS, DTS; a missing PTS takes the DTS), shifted so the
+/// earliest is zero, then end-of-stream.
+fn push(pipeline: &gst::Pipeline, aus: &[Au], times: &[retime::Times]) -> Result<(), ClipError> {
     let src = appsrc(pipeline)?;
-    let origin = origin_ns(aus);
-    let caps = &aus[0].caps;
-    // One MP4 track has one format: after a mid-stream caps change (new size or rate) the
-    // clip ends. `Ring::slice` already cuts a clip to the caps in effect at the event (its
-    // pre-roll then starts at the first keyframe after the change), so this only guards.
-    for au in aus.iter().take_while(|a| &a.caps == caps) {
+    let origin = times
+        .iter()
+        .filter_map(|&(p, d)| d.into_iter().chain(p).min())
+        .min()
+        .unwrap_or(0);
+    let at = |t: u64| gst::ClockTime::from_nseconds(t - origin);
+    for (au, &(pts, dts)) in aus.iter().zip(times) {
         let mut b = au.buffer.copy();
         let bm = b.make_mut();
-        bm.set_pts(
-            au.pts_ns
-                .or(au.dts_ns)
-                .map(|t| gst::ClockTime::from_nseconds(t - origin)),
-        );
-        bm.set_dts(au.dts_ns.map(|t| gst::ClockTime::from_nseconds(t - origin)));
+        bm.set_pts(pts.or(dts).map(at));
+        bm.set_dts(dts.map(at));
         if src.push_buffer(b).is_err() {
             break;
         }
     }
     let _ = src.end_of_stream();
     Ok(())
-}
-
-fn play_to_end(pipeline: &gst::Pipeline, aus: &[Au]) -> Result<(), ClipError> {
-    pipeline
-        .set_state(gst::State::Playing)
-        .map_err(|e| ClipError::Pipeline(e.to_string()))?;
-    let result = push_all(pipeline, aus).and_then(|()| wait_eos(pipeline, Duration::from_secs(60)));
-    let _ = pipeline.set_state(gst::State::Null);
-    result
 }
 
 pub(crate) fn wait_eos(pipeline: &gst::Pipeline, timeout: Duration) -> Result<(), ClipError> {
