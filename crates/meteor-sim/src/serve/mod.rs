@@ -8,8 +8,9 @@
 //!   see `rtsp.rs`).
 //! * Ground truth with wall-clock times: [`SimServer::truth`] ([`ServedEvent`]s).
 //! * Faults: [`SimServer::stop`] / [`SimServer::restart`] (a camera going away and coming back
-//!   on the same port), [`SimServer::stall`] (a camera that freezes, connection open) and
-//!   [`SimServer::garbage`] (undecodable frames at the frame rate).
+//!   on the same port), [`SimServer::stall`] (a camera that freezes, connection open),
+//!   [`SimServer::garbage`] (undecodable frames at the frame rate), and the network's
+//!   [`SimServer::packet_loss`] and [`SimServer::network_wander`] (`network.rs`).
 //! * Options: H.264 or H.265, a silent audio track (PCMA, PCMU or AAC), basic-auth
 //!   credentials.
 //! * A day/night profile switch: [`SimServer::switch`] (now) or
