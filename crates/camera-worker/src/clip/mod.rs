@@ -59,8 +59,19 @@ fn parser_for(caps: &gst::Caps) -> Option<&'static str> {
 
 /// The earliest timestamp of a run of units: clips start at zero from there.
 pub fn origin_ns(aus: &[Au]) -> u64 {
-    aus.iter()
-        .filter_map(|a| a.dts_ns.into_iter().chain(a.pts_ns).min())
+    earliest(&times_of(aus))
+}
+
+/// Each unit's source (PTS, DTS).
+fn times_of(aus: &[Au]) -> Vec<retime::Times> {
+    aus.iter().map(|a| (a.pts_ns, a.dts_ns)).collect()
+}
+
+/// The earliest of all the times, PTS or DTS.
+fn earliest(times: &[retime::Times]) -> u64 {
+    times
+        .iter()
+        .filter_map(|&(p, d)| d.into_iter().chain(p).min())
         .min()
         .unwrap_or(0)
 }
@@ -101,8 +112,7 @@ fn run(aus: &[Au], rest: &str, out: &Path) -> Result<(), ClipError> {
         .caps
         .structure(0)
         .and_then(|s| s.get::<gst::Fraction>("framerate").ok());
-    let times: Vec<retime::Times> = aus.iter().map(|a| (a.pts_ns, a.dts_ns)).collect();
-    let result = push(&pipeline, aus, &retime::retime(&times, rate))
+    let result = push(&pipeline, aus, &retime::retime(&times_of(aus), rate))
         .and_then(|()| wait_eos(&pipeline, Duration::from_secs(60)));
     let _ = pipeline.set_state(gst::State::Null);
     result
@@ -139,19 +149,14 @@ fn same_caps(aus: &[Au]) -> &[Au] {
 /// Pushes the units with their source times, shifted to start at zero, then end-of-stream.
 pub(crate) fn push_all(pipeline: &gst::Pipeline, aus: &[Au]) -> Result<(), ClipError> {
     let aus = same_caps(aus);
-    let times: Vec<retime::Times> = aus.iter().map(|a| (a.pts_ns, a.dts_ns)).collect();
-    push(pipeline, aus, &times)
+    push(pipeline, aus, &times_of(aus))
 }
 
 /// Pushes the units with `times` (PTS, DTS; a missing PTS takes the DTS), shifted so the
 /// earliest is zero, then end-of-stream.
 fn push(pipeline: &gst::Pipeline, aus: &[Au], times: &[retime::Times]) -> Result<(), ClipError> {
     let src = appsrc(pipeline)?;
-    let origin = times
-        .iter()
-        .filter_map(|&(p, d)| d.into_iter().chain(p).min())
-        .min()
-        .unwrap_or(0);
+    let origin = earliest(times);
     let at = |t: u64| gst::ClockTime::from_nseconds(t - origin);
     for (au, &(pts, dts)) in aus.iter().zip(times) {
         let mut b = au.buffer.copy();

@@ -53,11 +53,13 @@ pub(crate) fn install(media: &rtsp::RTSPMedia, mount: &Arc<MountState>) {
     };
     let (m, n) = (mount.clone(), AtomicU64::new(0));
     pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
-        let every = m.loss_every() as u64;
+        // One look at the switches per packet.
+        let (every, wander) = m.network();
+        let every = every as u64;
         if every > 0 && n.fetch_add(1, Ordering::Relaxed) % every == every - 1 {
             return gst::PadProbeReturn::Drop;
         }
-        if let Some(w) = m.wander() {
+        if let Some(w) = wander {
             let delay = w.delay_at(Instant::now());
             let due = info.buffer().and_then(|b| b.pts());
             let clock = pad

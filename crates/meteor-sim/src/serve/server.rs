@@ -66,12 +66,10 @@ impl MountState {
         self.control().garbage
     }
 
-    pub(crate) fn loss_every(&self) -> u32 {
-        self.control().loss_every
-    }
-
-    pub(crate) fn wander(&self) -> Option<Wander> {
-        self.control().wander
+    /// The network faults in effect: drop one packet in this many (0: none), and the wander.
+    pub(crate) fn network(&self) -> (u32, Option<Wander>) {
+        let c = self.control();
+        (c.loss_every, c.wander)
     }
 
     /// The segment due now.
@@ -371,7 +369,12 @@ impl SimServer {
     ) -> Result<(), SimError> {
         let m = self.mount(mount)?;
         m.control().wander = Wander::new(amplitude, period, Instant::now());
-        tracing::info!(mount = %m.path, amplitude_ms = amplitude.as_millis() as u64, period_ms = period.as_millis() as u64, "network wander");
+        tracing::info!(
+            mount = %m.path,
+            amplitude_ms = amplitude.as_millis() as u64,
+            period_ms = period.as_millis() as u64,
+            "network wander"
+        );
         Ok(())
     }
 
