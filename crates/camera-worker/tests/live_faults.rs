@@ -127,7 +127,7 @@ fn starved_worker_keeps_its_preroll_bounded() {
     signal("-STOP");
     std::thread::sleep(Duration::from_secs(6));
     signal("-CONT");
-    // The ring fills to its size (max(BUFFER, the longest event with margins) = 16 s) and
+    // The ring fills to its size (max(BUFFER, the longest event with margins) = 15 s) and
     // stays there. (An untimed keyframe in the backlog once kept it from ever dropping a GOP
     // again: it grew by the stream's bit rate all night.)
     let held = || {
@@ -140,7 +140,7 @@ fn starved_worker_keeps_its_preroll_bounded() {
     let second = held();
     assert!(
         second <= 18.0,
-        "the pre-roll held {first} s, then {second} s, 8 s later (16 s and a keyframe interval at most)"
+        "the pre-roll held {first} s, then {second} s, 8 s later (15 s and a keyframe interval at most)"
     );
     assert_eq!(
         w.stats()["reconnects"],

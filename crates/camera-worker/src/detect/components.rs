@@ -1,8 +1,8 @@
-//! Connected components of the changed-pixel mask, found from its runs.
+//! Connected components of the changed pixels, found from their runs.
 //!
-//! On a night sky only a few hundred pixels change per frame, so scanning the mask eight
-//! bytes at a time for runs and joining runs that touch (8-connectivity) costs a small
-//! fraction of a full-image labelling pass (OpenCV's `connectedComponentsWithStats` walks
+//! On a night sky only a few hundred pixels change per frame, so taking each row's runs
+//! while the comparison has the row in cache (`Changes`; no mask plane is kept) and joining
+//! runs that touch (8-connectivity) costs a small fraction of a full-image labelling pass (OpenCV's `connectedComponentsWithStats` walks
 //! and writes every pixel). Each component keeps what the detector needs: area, bounding
 //! box, centroid and its brightest pixel in a companion image.
 
@@ -62,10 +62,59 @@ struct Run {
     x1: i32,
 }
 
+/// Runs a frame's comparison keeps at most (48 KiB); a frame with more (a noise storm, a
+/// flash) is compared again, row by row, if it is labelled at all.
+pub const MAX_KEPT_RUNS: usize = 4096;
+
+/// The changed pixels of one frame as runs, taken row by row from the comparison.
+#[derive(Default)]
+pub struct Changes {
+    runs: Vec<Run>,
+    /// The row being compared: 0 or 255 per pixel.
+    row: Vec<u8>,
+    cap: usize,
+    complete: bool,
+}
+
+impl Changes {
+    /// Starts a frame of rows `width` pixels wide, keeping at most `cap` runs.
+    pub fn start(&mut self, width: usize, cap: usize) {
+        self.runs.clear();
+        self.row.resize(width, 0);
+        self.cap = cap;
+        self.complete = true;
+    }
+
+    /// Where the comparison marks the current row.
+    pub fn row_mut(&mut self) -> &mut [u8] {
+        &mut self.row
+    }
+
+    /// Takes the runs of the marked row `y`, which has `changed` pixels set.
+    pub fn keep_row(&mut self, y: usize, changed: usize) {
+        if changed == 0 || !self.complete {
+            return;
+        }
+        // A row has at most as many runs as changed pixels.
+        if self.runs.len() + changed > self.cap {
+            self.complete = false;
+            self.runs.clear();
+            return;
+        }
+        find_runs(&self.row, y as i32, &mut self.runs);
+    }
+
+    /// Whether every changed pixel of the frame is in the runs (the cap was not reached).
+    pub fn complete(&self) -> bool {
+        self.complete
+    }
+}
+
 /// Reusable labelling buffers: after the first frames, labelling allocates nothing.
 #[derive(Default)]
 pub struct Components {
-    runs: Vec<Run>,
+    /// The runs to label: filled by the comparison (`changes_mut`) or from a mask (`label`).
+    changes: Changes,
     parent: Vec<u32>,
     slot: Vec<u32>,
     blobs: Vec<Blob>,
@@ -81,40 +130,71 @@ impl Components {
         values: &[u8],
         base: Option<&[u8]>,
     ) -> opencv::Result<&[Blob]> {
-        self.runs.clear();
+        let (rows, cols) = (mask.rows().max(0) as usize, mask.cols().max(0) as usize);
+        let pixels = mask.data_bytes()?;
+        self.changes.start(cols, usize::MAX);
+        for y in 0..rows {
+            let row = &pixels[y * cols..][..cols];
+            self.changes.row_mut().copy_from_slice(row);
+            self.changes
+                .keep_row(y, row.iter().filter(|&&p| p != 0).count());
+        }
+        self.label_changes(cols, rows, values, base)
+    }
+
+    /// Where the comparison leaves a frame's changes for `label_changes`.
+    pub fn changes_mut(&mut self) -> &mut Changes {
+        &mut self.changes
+    }
+
+    /// Labels the runs in `changes_mut()` (which must be complete) of a `cols` x `rows`
+    /// frame; `values` and `base` as for `label`.
+    pub fn label_changes(
+        &mut self,
+        cols: usize,
+        rows: usize,
+        values: &[u8],
+        base: Option<&[u8]>,
+    ) -> opencv::Result<&[Blob]> {
         self.parent.clear();
         self.blobs.clear();
-        let (rows, cols) = (mask.rows(), mask.cols());
-        let row_start = |y: i32| y as usize * cols as usize;
-        let pixels = mask.data_bytes()?;
-        let mut prev = 0..0;
-        for y in 0..rows {
-            let row = &pixels[row_start(y)..][..cols as usize];
-            let start = self.runs.len();
-            find_runs(row, y, &mut self.runs);
-            let cur = start..self.runs.len();
-            for i in cur.clone() {
-                self.parent.push(i as u32);
-            }
-            self.join(prev.clone(), cur.clone());
-            prev = cur;
-        }
-        let size = (rows * cols) as usize;
+        let size = rows * cols;
         if values.len() != size || base.is_some_and(|b| b.len() != size) {
             return Err(opencv::Error::new(
                 opencv::core::StsBadSize,
                 format!(
-                    "label: values of {} pixels for a {cols}x{rows} mask",
+                    "label: values of {} pixels for a {cols}x{rows} frame",
                     values.len()
                 ),
             ));
         }
-
+        debug_assert!(
+            self.changes.complete(),
+            "labelling an incomplete set of runs"
+        );
+        let n = self.changes.runs.len();
+        self.parent.extend(0..n as u32);
+        // Runs come row by row; each row's are joined with those of the row just above.
+        let (mut prev, mut i) = (0..0, 0);
+        while i < n {
+            let y = self.changes.runs[i].y;
+            let end = i + self.changes.runs[i..]
+                .iter()
+                .take_while(|r| r.y == y)
+                .count();
+            if prev.is_empty() || self.changes.runs[prev.start].y + 1 != y {
+                prev = 0..0;
+            }
+            self.join(prev, i..end);
+            prev = i..end;
+            i = end;
+        }
+        let row_start = |y: i32| y as usize * cols;
         self.slot.clear();
-        self.slot.resize(self.runs.len(), u32::MAX);
-        for i in 0..self.runs.len() {
+        self.slot.resize(n, u32::MAX);
+        for i in 0..n {
             let root = find(&mut self.parent, i as u32) as usize;
-            let r = self.runs[i];
+            let r = self.changes.runs[i];
             let at = row_start(r.y);
             let span = at + r.x0 as usize..=at + r.x1 as usize;
             let vals = &values[span.clone()];
@@ -210,14 +290,15 @@ impl Components {
     /// Unites every run of the previous row with the runs of this row it touches,
     /// diagonals included. Both rows' runs are sorted by x.
     fn join(&mut self, prev: std::ops::Range<usize>, cur: std::ops::Range<usize>) {
+        let runs = &self.changes.runs;
         let mut j = prev.start;
         for c in cur {
-            let (x0, x1) = (self.runs[c].x0, self.runs[c].x1);
-            while j < prev.end && self.runs[j].x1 < x0 - 1 {
+            let (x0, x1) = (runs[c].x0, runs[c].x1);
+            while j < prev.end && runs[j].x1 < x0 - 1 {
                 j += 1;
             }
             let mut k = j;
-            while k < prev.end && self.runs[k].x0 <= x1 + 1 {
+            while k < prev.end && runs[k].x0 <= x1 + 1 {
                 union(&mut self.parent, k as u32, c as u32);
                 k += 1;
             }

@@ -15,7 +15,7 @@ pub mod mask;
 pub mod prep;
 
 use meteor_core::DetectionParams;
-use opencv::core::{self, Mat, Scalar, Size, CV_32F, CV_8UC1};
+use opencv::core::{self, Mat, Scalar, Size, CV_16U, CV_32F, CV_8UC1};
 use opencv::imgproc;
 use opencv::prelude::*;
 
@@ -69,7 +69,6 @@ pub struct Detector {
     proc: Size,
     /// Full-resolution pixels per processing pixel.
     to_full: f32,
-    keep: Mat,
     active_pixels: f64,
     /// The frame's downscale factor when the fused sweep handles it (see `prep`).
     fused: Option<usize>,
@@ -78,10 +77,13 @@ pub struct Detector {
     half: Mat,
     bg32: Mat,
     bg8: Mat,
-    dev32: Mat,
+    /// The noise map, in `prep::DEV_ONE`ths of a luma step; `prep::EXCLUDED` outside the
+    /// keep mask (the mask has no plane of its own).
+    dev16: Mat,
     thr8: Mat,
-    mask: Mat,
     components: components::Components,
+    /// Runs the comparison keeps before labelling compares again (`MAX_KEPT_RUNS`).
+    kept_runs: usize,
     noise_floor: f64,
     /// Threshold multiplier learnt from how many objects the sky throws up per frame: noise
     /// that is not Gaussian (analog cameras, compression) breeds candidates at any k_sigma.
@@ -111,6 +113,8 @@ impl Detector {
         let proc = processing_size(width, height, params.scale);
         let keep = mask::build(proc, mask_image, params.exclude_bottom, params.exclude_edge)?;
         let active_pixels = core::count_non_zero(&keep)?.max(1) as f64;
+        let mut dev16 = Mat::new_size_with_default(proc, CV_16U, Scalar::all(0.0))?;
+        prep::start_noise_map(keep.data_bytes()?, dev16.data_typed_mut::<u16>()?);
         let zeros = || Mat::new_size_with_default(proc, CV_8UC1, Scalar::all(0.0));
         let fps = if fps.is_finite() && fps > 1.0 {
             fps
@@ -122,7 +126,6 @@ impl Detector {
             fps,
             proc,
             to_full: width as f32 / proc.width as f32,
-            keep,
             active_pixels,
             fused: prep::fused_factor(width as i32, height as i32, proc.width, proc.height),
             prep: prep::Prep::default(),
@@ -131,10 +134,10 @@ impl Detector {
             half: Mat::default(),
             bg32: Mat::default(),
             bg8: Mat::default(),
-            dev32: Mat::default(),
+            dev16,
             thr8: zeros()?,
-            mask: zeros()?,
             components: components::Components::default(),
+            kept_runs: components::MAX_KEPT_RUNS,
             noise_floor: 0.0,
             gain: 1.0,
             density: 0.0,
@@ -160,11 +163,6 @@ impl Detector {
 
     pub fn flashes(&self) -> u64 {
         self.flashes
-    }
-
-    /// The keep-mask at processing scale (255 = watched).
-    pub fn keep_mask(&self) -> &Mat {
-        &self.keep
     }
 
     /// Mean noise standard deviation over the watched sky, in luma units.
@@ -208,11 +206,14 @@ impl Detector {
                     ));
                 }
                 let changed = if compare {
+                    let changes = self.components.changes_mut();
+                    changes.start(self.proc.width as usize, self.kept_runs);
                     prep::compare(
                         now,
                         self.bg8.data_bytes()?,
                         self.thr8.data_bytes()?,
-                        self.mask.data_bytes_mut()?,
+                        self.proc.width as usize,
+                        changes,
                     )
                 } else {
                     0
@@ -244,7 +245,6 @@ impl Detector {
     fn judge(&mut self, now: &[u8], changed: usize, t: f64) -> opencv::Result<(bool, f32, bool)> {
         if self.frames == 0 {
             self.reset_background(now)?;
-            self.dev32 = Mat::new_size_with_default(self.proc, CV_32F, Scalar::all(1.0))?;
             self.refresh_threshold()?;
             self.frames = 1;
             return Ok((false, 0.0, true));
@@ -302,7 +302,7 @@ impl Detector {
     }
 
     /// Brings the full frame to processing size and smooths it into `small`; with `compare`,
-    /// also fills `mask` against the background. Returns the changed pixels.
+    /// also takes its changes against the background. Returns the changed pixels.
     fn sweep(&mut self, luma: &Mat, compare: bool) -> opencv::Result<usize> {
         let fused = self.fused;
         if fused.is_none() {
@@ -310,11 +310,14 @@ impl Detector {
         } else if self.small.empty() {
             self.small = Mat::new_size_with_default(self.proc, CV_8UC1, Scalar::all(0.0))?;
         }
+        let width = self.proc.width as usize;
         let cmp = if compare {
+            let changes = self.components.changes_mut();
+            changes.start(width, self.kept_runs);
             Some(prep::Compare {
                 bg: self.bg8.data_bytes()?,
                 thr: self.thr8.data_bytes()?,
-                mask: self.mask.data_bytes_mut()?,
+                changes,
             })
         } else {
             None
@@ -322,7 +325,7 @@ impl Detector {
         let small = self.small.data_bytes_mut()?;
         match fused {
             Some(f) => self.prep.run(luma, f, small, cmp),
-            None => Ok(cmp.map_or(0, |c| prep::compare(small, c.bg, c.thr, c.mask))),
+            None => Ok(cmp.map_or(0, |c| prep::compare(small, c.bg, c.thr, width, c.changes))),
         }
     }
 
@@ -382,7 +385,7 @@ impl Detector {
             prep::learn_deviation(
                 now,
                 self.bg8.data_bytes()?,
-                self.dev32.data_typed_mut::<f32>()?,
+                self.dev16.data_typed_mut::<u16>()?,
                 beta as f32,
             );
         }
@@ -402,8 +405,7 @@ impl Detector {
         let gain = self.p.k_sigma as f64 * MAD_TO_SIGMA * self.gain;
         let min_thr = self.p.min_threshold.round().clamp(0.0, 255.0) as u8;
         let mean_dev = prep::threshold_map(
-            self.dev32.data_typed::<f32>()?,
-            self.keep.data_bytes()?,
+            self.dev16.data_typed::<u16>()?,
             gain as f32,
             min_thr,
             self.thr8.data_bytes_mut()?,
@@ -417,14 +419,21 @@ impl Detector {
         let s = self.to_full;
         let mut found = 0;
         // The rise over the background, as compared: `learn` has not moved it yet.
+        let (bg8, width) = (self.bg8.data_bytes()?, self.proc.width as usize);
+        if !self.components.changes_mut().complete() {
+            // Too many runs to keep while comparing: compare again, keeping them all.
+            let changes = self.components.changes_mut();
+            changes.start(width, usize::MAX);
+            prep::compare(now, bg8, self.thr8.data_bytes()?, width, changes);
+        }
         self.components
-            .label(&self.mask, now, Some(self.bg8.data_bytes()?))?;
+            .label_changes(width, self.proc.height as usize, now, Some(bg8))?;
         for b in self.components.merge_close(MERGE_REACH, MERGE_MAX_BLOBS) {
             if b.area < self.p.min_area {
                 continue;
             }
             found += 1;
-            let dev = *self.dev32.at_2d::<f32>(b.peak_y, b.peak_x)? as f64;
+            let dev = *self.dev16.at_2d::<u16>(b.peak_y, b.peak_x)? as f64 / prep::DEV_ONE as f64;
             let noise = (dev.max(0.5 * self.noise_floor / MAD_TO_SIGMA) * MAD_TO_SIGMA).max(0.5);
             let (cx, cy) = b.centroid();
             self.candidates.push(Candidate {

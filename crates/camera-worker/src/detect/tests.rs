@@ -228,3 +228,39 @@ fn frames_shrunk_by_the_stream_give_what_full_frames_give() {
     // A picture of the wrong size is refused, not misread.
     assert!(shrunk.process_shrunk(&small[1..], 3.0).is_err());
 }
+
+#[test]
+fn a_frame_with_too_many_changes_to_keep_is_compared_again_with_the_same_result() {
+    // One detector keeps every run while comparing; the other keeps none and so labels
+    // every frame from a second comparison. Both see the same candidates on noise with
+    // moving dots (shrunk by the stream and full frames both).
+    let mut kept = detector(DetectionParams::default());
+    let mut again = detector(DetectionParams::default());
+    again.kept_runs = 0;
+    let mut total = 0;
+    for i in 0..60u64 {
+        let mut f = noisy_frame(i, 3.0);
+        if i > 30 {
+            blobs(&mut f, 3, 90.0 + i as f64);
+            imgproc::circle(
+                &mut f,
+                Point::new(100 + 6 * i as i32, 80 + 2 * i as i32),
+                2,
+                Scalar::all(130.0),
+                imgproc::FILLED,
+                imgproc::LINE_8,
+                0,
+            )
+            .unwrap();
+        }
+        let t = i as f64 / FPS;
+        let a: Vec<_> = kept.process(&f, t).unwrap().candidates.to_vec();
+        let b: Vec<_> = again.process(&f, t).unwrap().candidates.to_vec();
+        assert_eq!(a, b, "frame {i}");
+        total += a.len();
+    }
+    assert!(
+        total >= 29,
+        "only {total} candidates: the dots were not seen"
+    );
+}

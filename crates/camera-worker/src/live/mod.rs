@@ -215,10 +215,12 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
     };
     let tz = cmd.site.tz()?;
     let p = effective.params;
-    // The longest event, its margins, the gap that ends it, and the hold of a slow track
-    // (`scene::HOLD_S`) before it is reported.
-    let needed = (p.max_duration_s + p.clip_before_s + p.clip_after_s + p.max_gap_s) as f64
-        + crate::scene::HOLD_S
+    // When the writer cuts a clip the ring must still hold its start: the pre-roll, the
+    // longest event, then whichever comes later, the post-roll or the report (the gap that
+    // ends a track and the hold of a slow one, `scene::HOLD_S`), and 2 s for the writer's
+    // queue. 15 s with the defaults, so BUFFER=15 sets the size.
+    let needed = (p.clip_before_s + p.max_duration_s) as f64
+        + (p.clip_after_s as f64).max(p.max_gap_s as f64 + crate::scene::HOLD_S)
         + 2.0;
     let ring = Ring::new(Duration::from_secs_f64(cmd.buffer.max(needed)));
     let catalog = Arc::new(Mutex::new(Catalog::open(&store)));

@@ -14,6 +14,7 @@
 //! block average is rounded, then the [1 2 1] x [1 2 1] Gaussian with mirrored edges):
 //! rounding once instead of twice measurably changed which faint meteors were found.
 
+use super::components::Changes;
 use opencv::core::Mat;
 use opencv::prelude::*;
 
@@ -96,13 +97,14 @@ pub fn fused_factor(frame_w: i32, frame_h: i32, proc_w: i32, proc_h: i32) -> Opt
 pub struct Compare<'a> {
     pub bg: &'a [u8],
     pub thr: &'a [u8],
-    /// 255 where the rise over the background is above the pixel's threshold.
-    pub mask: &'a mut [u8],
+    /// Takes the pixels whose rise over the background is above their threshold (started
+    /// by the caller).
+    pub changes: &'a mut Changes,
 }
 
 impl Prep {
     /// Downscales `luma` by `factor` and smooths it into `small` (processing size, packed
-    /// rows); with `cmp`, also fills its diff and mask. Returns the number of changed pixels.
+    /// rows); with `cmp`, also fills its changes. Returns the number of changed pixels.
     pub fn run(
         &mut self,
         luma: &Mat,
@@ -157,12 +159,9 @@ fn sweep_impl(
         }
         if let Some(cmp) = cmp.as_mut() {
             let r = y * w..(y + 1) * w;
-            changed += compare_row(
-                out,
-                &cmp.bg[r.clone()],
-                &cmp.thr[r.clone()],
-                &mut cmp.mask[r],
-            );
+            let n = compare_row(out, &cmp.bg[r.clone()], &cmp.thr[r], cmp.changes.row_mut());
+            cmp.changes.keep_row(y, n);
+            changed += n;
         }
     }
     Ok(changed)
@@ -272,11 +271,30 @@ fn box_row<const F: usize>(rows: &[&[u8]; F], out: &mut [u16]) {
 }
 
 simd! {
-    /// mask = 255 where now - bg > thr (0 where darker). Returns how many are set.
-    pub fn compare(now: &[u8], bg: &[u8], thr: &[u8], mask: &mut [u8]) -> usize
-        = compare_row
+    /// Compares a picture `width` pixels wide with the background, row by row, into
+    /// `changes` (started by the caller): a pixel changed where now - bg > thr (never where
+    /// darker). Returns how many changed.
+    pub fn compare(now: &[u8], bg: &[u8], thr: &[u8], width: usize, changes: &mut Changes) -> usize
+        = compare_rows
 }
 
+#[inline(always)]
+fn compare_rows(now: &[u8], bg: &[u8], thr: &[u8], width: usize, changes: &mut Changes) -> usize {
+    let mut changed = 0;
+    for (y, ((now, bg), thr)) in now
+        .chunks_exact(width)
+        .zip(bg.chunks_exact(width))
+        .zip(thr.chunks_exact(width))
+        .enumerate()
+    {
+        let n = compare_row(now, bg, thr, changes.row_mut());
+        changes.keep_row(y, n);
+        changed += n;
+    }
+    changed
+}
+
+/// mask = 255 where now - bg > thr (0 where darker). Returns how many are set.
 #[inline(always)]
 fn compare_row(now: &[u8], bg: &[u8], thr: &[u8], mask: &mut [u8]) -> usize {
     let len = now.len();
@@ -317,19 +335,41 @@ fn learn_background_impl(now: &[u8], bg: &mut [f32], bg8: &mut [u8], alpha: f32)
     }
 }
 
+/// Fractional bits of the noise map: deviations are held as `u16` in 1/256ths of a luma
+/// step, half the memory of floats (1 MiB at 1080p). Its rate (1/fps) moves a pixel by a
+/// unit once it is off by 0.06 of a step; the thresholds made from it are whole steps.
+pub const DEV_ONE: u16 = 1 << 8;
+/// A pixel outside the watched sky, in the noise map (above any deviation, 255 x DEV_ONE):
+/// the keep mask lives there rather than in a plane of its own.
+pub const EXCLUDED: u16 = u16::MAX;
+
+/// A noise map's first values: a step where `keep` (0 or 255) watches, `EXCLUDED` elsewhere.
+pub fn start_noise_map(keep: &[u8], dev: &mut [u16]) {
+    for (d, &k) in dev.iter_mut().zip(keep) {
+        *d = if k != 0 { DEV_ONE } else { EXCLUDED };
+    }
+}
+
 simd! {
-    /// Moves the per-pixel mean absolute deviation `dev` towards |now - bg8| by `beta`.
-    pub fn learn_deviation(now: &[u8], bg8: &[u8], dev: &mut [f32], beta: f32)
+    /// Moves the per-pixel mean absolute deviation `dev` (in `DEV_ONE`ths of a step)
+    /// towards |now - bg8| by `beta` (0..=1), rounding to the nearest unit. `EXCLUDED`
+    /// pixels stay so.
+    pub fn learn_deviation(now: &[u8], bg8: &[u8], dev: &mut [u16], beta: f32)
         = learn_deviation_impl
 }
 
 #[inline(always)]
-fn learn_deviation_impl(now: &[u8], bg8: &[u8], dev: &mut [f32], beta: f32) {
+fn learn_deviation_impl(now: &[u8], bg8: &[u8], dev: &mut [u16], beta: f32) {
     let len = now.len();
     let (bg8, dev) = (&bg8[..len], &mut dev[..len]);
+    // Q15: the largest step, 255 x 256 units, times the rate stays within an i32.
+    let rate = (beta.clamp(0.0, 1.0) * 32768.0).round() as i32;
     for x in 0..len {
-        let a = now[x].abs_diff(bg8[x]) as f32;
-        dev[x] += beta * (a - dev[x]);
+        let target = (now[x].abs_diff(bg8[x]) as i32) << 8;
+        let d = dev[x] as i32;
+        // Between d and target, so within u16.
+        let next = (d + (((target - d) * rate + (1 << 14)) >> 15)) as u16;
+        dev[x] = if dev[x] == EXCLUDED { EXCLUDED } else { next };
     }
 }
 
@@ -337,45 +377,51 @@ simd! {
     /// The per-pixel threshold map: `gain` times each pixel's deviation, the deviation never
     /// taken below half the sky's mean (smoothed, compressed patches would otherwise get
     /// thresholds of a luma step or two), the threshold never below `min_thr`, and 255
-    /// (never exceeded) where `keep` is 0 (`keep` holds 0 or 255). Returns the mean
-    /// deviation over the kept pixels.
-    pub fn threshold_map(dev: &[f32], keep: &[u8], gain: f32, min_thr: u8, thr: &mut [u8]) -> f64
+    /// (never exceeded) where `dev` is `EXCLUDED`. `dev` is in `DEV_ONE`ths of a step.
+    /// Returns the mean deviation over the watched pixels, in steps.
+    pub fn threshold_map(dev: &[u16], gain: f32, min_thr: u8, thr: &mut [u8]) -> f64
         = threshold_map_impl
 }
 
 #[inline(always)]
-fn threshold_map_impl(dev: &[f32], keep: &[u8], gain: f32, min_thr: u8, thr: &mut [u8]) -> f64 {
+fn threshold_map_impl(dev: &[u16], gain: f32, min_thr: u8, thr: &mut [u8]) -> f64 {
     let len = dev.len();
-    let (keep, thr) = (&keep[..len], &mut thr[..len]);
-    // Eight running sums, so the loop vectorises (one float sum would be a serial chain).
-    // `keep` is 0 or 255: sign-extended, a byte is a mask for a float's bits, which keeps
-    // every lane in float registers (a branch or a conversion per byte does not vectorise).
-    let mut sums = [0f32; 8];
-    for (d, k) in dev.chunks_exact(8).zip(keep.chunks_exact(8)) {
+    let thr = &mut thr[..len];
+    // Eight running sums, so the loop vectorises (one sum would be a serial chain), of
+    // selects, not branches. 64-bit lanes: at SCALE 1 a lane's sum passes 2^32.
+    let mut sums = [0u64; 8];
+    let mut kept = [0u32; 8];
+    for d in dev.chunks_exact(8) {
         for i in 0..8 {
-            let bits = k[i] as i8 as i32 as u32;
-            sums[i] += f32::from_bits(d[i].to_bits() & bits);
+            let watched = d[i] != EXCLUDED;
+            sums[i] += if watched { d[i] as u64 } else { 0 };
+            kept[i] += watched as u32;
         }
     }
     let tail = len / 8 * 8;
-    let mut sum: f64 = sums.iter().map(|&v| v as f64).sum();
-    for x in tail..len {
-        if keep[x] != 0 {
-            sum += dev[x] as f64;
-        }
+    let mut sum: u64 = sums.iter().sum();
+    let mut kept: u64 = kept.iter().map(|&k| k as u64).sum();
+    for &d in dev[tail..].iter().filter(|&&d| d != EXCLUDED) {
+        sum += d as u64;
+        kept += 1;
     }
-    let kept = keep.iter().filter(|&&k| k != 0).count();
-    let mean = if kept == 0 { 0.0 } else { sum / kept as f64 };
-    let floor = (0.5 * mean) as f32;
+    let mean = if kept == 0 {
+        0.0
+    } else {
+        sum as f64 / kept as f64 / DEV_ONE as f64
+    };
+    let floor = (0.5 * mean * DEV_ONE as f64) as f32;
+    let scale = gain / DEV_ONE as f32;
     // Float lanes and byte lanes in separate loops: mixed, neither vectorises well.
     for x in 0..len {
         // Rounds as OpenCV's convertTo(scale, +0.5) did; clamped, so the cast is exact.
-        let t = (dev[x].max(floor) * gain + 1.0).clamp(0.0, 255.0);
+        let t = ((dev[x] as f32).max(floor) * scale + 1.0).clamp(0.0, 255.0);
         // SAFETY: t is finite and within 0..=255 after the clamp.
         thr[x] = unsafe { t.to_int_unchecked::<i32>() } as u8;
     }
     for x in 0..len {
-        thr[x] = thr[x].max(min_thr) | !keep[x];
+        let excluded = ((dev[x] == EXCLUDED) as u8).wrapping_neg();
+        thr[x] = thr[x].max(min_thr) | excluded;
     }
     mean
 }

@@ -1,6 +1,7 @@
 //! The fused passes against the OpenCV calls they replace, and on hand-made rows.
 
 use super::*;
+use crate::detect::components::{Components, MAX_KEPT_RUNS};
 use opencv::core::{self, Scalar, Size, CV_8UC1};
 use opencv::imgproc;
 
@@ -75,31 +76,50 @@ fn the_comparison_marks_rises_above_each_pixels_threshold() {
     let luma = Mat::new_rows_cols_with_default(8, 8, CV_8UC1, Scalar::all(50.0)).unwrap();
     let bg = [45u8, 40, 50, 60].repeat(16);
     let thr = [4u8, 10, 0, 1].repeat(16);
-    let (mut mask, mut small) = (vec![9u8; 64], vec![0u8; 64]);
+    let mut small = vec![0u8; 64];
+    let mut comps = Components::default();
+    comps.changes_mut().start(8, MAX_KEPT_RUNS);
     let cmp = Compare {
         bg: &bg,
         thr: &thr,
-        mask: &mut mask,
+        changes: comps.changes_mut(),
     };
     let n = Prep::default()
         .run(&luma, 1, &mut small, Some(cmp))
         .unwrap();
-    assert_eq!(&mask[..4], &[255, 0, 0, 0]);
     assert_eq!(n, 16);
     assert!(small.iter().all(|&v| v == 50));
+    // Every row changes at x = 0 and x = 4 (50 - 45 > 4): two one-pixel runs a row, one
+    // column of blobs each.
+    let blobs = comps.label_changes(8, 8, &small, Some(&bg)).unwrap();
+    let spans: Vec<_> = blobs
+        .iter()
+        .map(|b| (b.left, b.right, b.top, b.bottom, b.area))
+        .collect();
+    assert_eq!(spans, [(0, 0, 0, 7, 8), (4, 4, 0, 7, 8)]);
+
+    // The whole-picture comparison finds the same; past its cap it keeps no runs and says so.
+    let changes = comps.changes_mut();
+    changes.start(8, MAX_KEPT_RUNS);
+    assert_eq!(compare(&small, &bg, &thr, 8, changes), 16);
+    assert!(changes.complete());
+    changes.start(8, 15);
+    assert_eq!(compare(&small, &bg, &thr, 8, changes), 16);
+    assert!(!changes.complete());
 }
 
 #[test]
 fn the_threshold_map_follows_each_pixels_noise_within_its_bounds() {
-    let dev = [0.1f32, 1.0, 2.0, 100.0, 3.0, 1.0, 1.0, 1.0, 1.0, 2.0];
-    let keep = [255u8, 255, 255, 255, 0, 255, 255, 255, 255, 255];
+    let mut dev = [0.1f32, 1.0, 2.0, 100.0, 3.0, 1.0, 1.0, 1.0, 1.0, 2.0].map(units);
+    dev[4] = EXCLUDED;
     let mut thr = [0u8; 10];
-    let mean = threshold_map(&dev, &keep, 2.0, 3, &mut thr);
-    assert!((mean - 109.1 / 9.0).abs() < 1e-4, "{mean}");
+    let mean = threshold_map(&dev, 2.0, 3, &mut thr);
+    // 0.1 is held as 26/256.
+    assert!((mean - (109.0 + 26.0 / 256.0) / 9.0).abs() < 1e-6, "{mean}");
     // 0.1 is raised to half the mean (6.06): 2 x 6.06 rounds up to 13.
     assert_eq!(thr, [13, 13, 13, 201, 255, 13, 13, 13, 13, 13]);
     let mut thr = [0u8; 10];
-    threshold_map(&[0.5; 10], &[255; 10], 1.0, 4, &mut thr);
+    threshold_map(&[units(0.5); 10], 1.0, 4, &mut thr);
     assert_eq!(thr, [4; 10], "never below the floor");
 }
 
@@ -111,7 +131,33 @@ fn learning_moves_background_and_deviation_towards_the_frame() {
     learn_background(&now, &mut bg, &mut bg8, 0.5);
     assert_eq!(bg, [75.0, 5.0, 252.5]);
     assert_eq!(bg8, [75, 5, 253]);
-    let mut dev = [1.0f32; 3];
+    let mut dev = [DEV_ONE; 3];
     learn_deviation(&now, &bg8, &mut dev, 0.5);
-    assert_eq!(dev, [13.0, 3.0, 1.5]);
+    assert_eq!(dev, [13.0, 3.0, 1.5].map(units));
+}
+
+/// A deviation in luma steps as the noise map holds it.
+fn units(steps: f32) -> u16 {
+    (steps * DEV_ONE as f32).round() as u16
+}
+
+#[test]
+fn the_noise_map_settles_on_a_steady_deviation_at_a_slow_rate() {
+    // At one frame's rate for 30 fps the map converges to within a rounding unit of a
+    // steady |now - bg| from above and below, and never overshoots.
+    let bg8 = [100u8; 16];
+    let now: Vec<u8> = (0..16).map(|i| 100 + (i % 5) as u8).collect();
+    let mut dev = [0u16; 16];
+    dev[8..].fill(units(20.0));
+    for _ in 0..600 {
+        learn_deviation(&now, &bg8, &mut dev, 1.0 / 30.0);
+    }
+    for (i, &d) in dev.iter().enumerate() {
+        let want = units((i % 5) as f32) as i32;
+        assert!((d as i32 - want).abs() <= 16, "pixel {i}: {d} for {want}");
+    }
+    // The largest step at the full rate lands exactly, within u16; an unwatched pixel stays so.
+    let mut dev = [0u16, u16::MAX / 2, EXCLUDED];
+    learn_deviation(&[255, 0, 255], &[0, 255, 0], &mut dev, 1.0);
+    assert_eq!(dev, [units(255.0), units(255.0), EXCLUDED]);
 }
