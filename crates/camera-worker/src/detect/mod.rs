@@ -15,7 +15,7 @@ pub mod mask;
 pub mod prep;
 
 use meteor_core::DetectionParams;
-use opencv::core::{self, Mat, Scalar, Size, CV_16U, CV_32F, CV_8UC1};
+use opencv::core::{self, Mat, Scalar, Size, CV_16U, CV_8UC1};
 use opencv::imgproc;
 use opencv::prelude::*;
 
@@ -75,9 +75,10 @@ pub struct Detector {
     prep: prep::Prep,
     small: Mat,
     half: Mat,
-    bg32: Mat,
+    /// The background, in `prep::STEP`ths of a luma step.
+    bg16: Mat,
     bg8: Mat,
-    /// The noise map, in `prep::DEV_ONE`ths of a luma step; `prep::EXCLUDED` outside the
+    /// The noise map, in `prep::STEP`ths of a luma step; `prep::EXCLUDED` outside the
     /// keep mask (the mask has no plane of its own).
     dev16: Mat,
     thr8: Mat,
@@ -132,7 +133,7 @@ impl Detector {
             // Made on first use: streams the ingest shrinks never need it.
             small: Mat::default(),
             half: Mat::default(),
-            bg32: Mat::default(),
+            bg16: Mat::default(),
             bg8: Mat::default(),
             dev16,
             thr8: zeros()?,
@@ -355,11 +356,11 @@ impl Detector {
     fn reset_background(&mut self, now: &[u8]) -> opencv::Result<()> {
         if self.bg8.empty() {
             self.bg8 = Mat::new_size_with_default(self.proc, CV_8UC1, Scalar::all(0.0))?;
-            self.bg32 = Mat::new_size_with_default(self.proc, CV_32F, Scalar::all(0.0))?;
+            self.bg16 = Mat::new_size_with_default(self.proc, CV_16U, Scalar::all(0.0))?;
         }
         self.bg8.data_bytes_mut()?.copy_from_slice(now);
-        for (b, &v) in self.bg32.data_typed_mut::<f32>()?.iter_mut().zip(now) {
-            *b = v as f32;
+        for (b, &v) in self.bg16.data_typed_mut::<u16>()?.iter_mut().zip(now) {
+            *b = v as u16 * prep::STEP;
         }
         Ok(())
     }
@@ -376,7 +377,7 @@ impl Detector {
             let alpha = (if warming { 1.0 } else { 2.0 } / frames_const).min(1.0);
             prep::learn_background(
                 now,
-                self.bg32.data_typed_mut::<f32>()?,
+                self.bg16.data_typed_mut::<u16>()?,
                 self.bg8.data_bytes_mut()?,
                 alpha as f32,
             );
@@ -433,7 +434,7 @@ impl Detector {
                 continue;
             }
             found += 1;
-            let dev = *self.dev16.at_2d::<u16>(b.peak_y, b.peak_x)? as f64 / prep::DEV_ONE as f64;
+            let dev = *self.dev16.at_2d::<u16>(b.peak_y, b.peak_x)? as f64 / prep::STEP as f64;
             let noise = (dev.max(0.5 * self.noise_floor / MAD_TO_SIGMA) * MAD_TO_SIGMA).max(0.5);
             let (cx, cy) = b.centroid();
             self.candidates.push(Candidate {

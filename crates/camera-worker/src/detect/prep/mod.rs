@@ -314,44 +314,59 @@ fn compare_row(now: &[u8], bg: &[u8], thr: &[u8], mask: &mut [u8]) -> usize {
     })
 }
 
+/// One luma step in the detector's 16-bit planes, the background and the noise map: they
+/// hold 1/256ths of a step, half the memory of floats (1 MiB each at 1080p). At the
+/// background's rate (2 / (background_s x fps)) a pixel moves by a unit once it is 0.05 of
+/// a step off (0.3 with a background_s of 10 s), at the noise map's (1 / fps) once it is
+/// 0.06 off; both are used rounded to whole steps. (On the quality sets they found as
+/// many meteors, clip by clip, as float planes, and no false one.)
+pub const STEP: u16 = 1 << 8;
+/// A pixel outside the watched sky, in the noise map (above any deviation, 255 x STEP):
+/// the keep mask lives there rather than in a plane of its own.
+pub const EXCLUDED: u16 = u16::MAX;
+
 simd! {
-    /// Moves the background `bg` towards `now` by `alpha` (0..=1), and rounds it into `bg8`.
-    /// Float, not fixed point: a 16-bit background's rounding at slow rates shifted faint
-    /// detections on the quality set (one more false positive), for a 1 % gain.
-    pub fn learn_background(now: &[u8], bg: &mut [f32], bg8: &mut [u8], alpha: f32)
+    /// Moves the background `bg` (in `STEP`ths of a luma step) towards `now` by `alpha`
+    /// (0..=1), and rounds it into `bg8`.
+    pub fn learn_background(now: &[u8], bg: &mut [u16], bg8: &mut [u8], alpha: f32)
         = learn_background_impl
 }
 
 #[inline(always)]
-fn learn_background_impl(now: &[u8], bg: &mut [f32], bg8: &mut [u8], alpha: f32) {
+fn learn_background_impl(now: &[u8], bg: &mut [u16], bg8: &mut [u8], alpha: f32) {
     let len = now.len();
     let (bg, bg8) = (&mut bg[..len], &mut bg8[..len]);
+    let rate = q15(alpha);
     for x in 0..len {
-        let nb = bg[x] + alpha * (now[x] as f32 - bg[x]);
-        bg[x] = nb;
-        // SAFETY: a blend of values in 0..=255 is finite and in range; the unchecked
-        // conversion is the one that vectorises (a checked `as` goes lane by lane).
-        bg8[x] = unsafe { (nb + 0.5).to_int_unchecked::<i32>() } as u8;
+        let nb = towards(bg[x] as i32, (now[x] as i32) << 8, rate);
+        bg[x] = nb as u16;
+        // Rounds half up.
+        bg8[x] = ((nb + (STEP as i32 >> 1)) >> 8) as u8;
     }
 }
 
-/// Fractional bits of the noise map: deviations are held as `u16` in 1/256ths of a luma
-/// step, half the memory of floats (1 MiB at 1080p). Its rate (1/fps) moves a pixel by a
-/// unit once it is off by 0.06 of a step; the thresholds made from it are whole steps.
-pub const DEV_ONE: u16 = 1 << 8;
-/// A pixel outside the watched sky, in the noise map (above any deviation, 255 x DEV_ONE):
-/// the keep mask lives there rather than in a plane of its own.
-pub const EXCLUDED: u16 = u16::MAX;
+/// A rate in 0..=1 as a Q15 multiplier: the largest step, 255 x STEP, times it stays
+/// within an i32.
+fn q15(rate: f32) -> i32 {
+    (rate.clamp(0.0, 1.0) * 32768.0).round() as i32
+}
+
+/// `v` moved towards `target` by a Q15 `rate`, rounded to the nearest unit: between the
+/// two, so a value in 0..=255 x STEP stays there.
+#[inline(always)]
+fn towards(v: i32, target: i32, rate: i32) -> i32 {
+    v + (((target - v) * rate + (1 << 14)) >> 15)
+}
 
 /// A noise map's first values: a step where `keep` (0 or 255) watches, `EXCLUDED` elsewhere.
 pub fn start_noise_map(keep: &[u8], dev: &mut [u16]) {
     for (d, &k) in dev.iter_mut().zip(keep) {
-        *d = if k != 0 { DEV_ONE } else { EXCLUDED };
+        *d = if k != 0 { STEP } else { EXCLUDED };
     }
 }
 
 simd! {
-    /// Moves the per-pixel mean absolute deviation `dev` (in `DEV_ONE`ths of a step)
+    /// Moves the per-pixel mean absolute deviation `dev` (in `STEP`ths of a step)
     /// towards |now - bg8| by `beta` (0..=1), rounding to the nearest unit. `EXCLUDED`
     /// pixels stay so.
     pub fn learn_deviation(now: &[u8], bg8: &[u8], dev: &mut [u16], beta: f32)
@@ -362,13 +377,9 @@ simd! {
 fn learn_deviation_impl(now: &[u8], bg8: &[u8], dev: &mut [u16], beta: f32) {
     let len = now.len();
     let (bg8, dev) = (&bg8[..len], &mut dev[..len]);
-    // Q15: the largest step, 255 x 256 units, times the rate stays within an i32.
-    let rate = (beta.clamp(0.0, 1.0) * 32768.0).round() as i32;
+    let rate = q15(beta);
     for x in 0..len {
-        let target = (now[x].abs_diff(bg8[x]) as i32) << 8;
-        let d = dev[x] as i32;
-        // Between d and target, so within u16.
-        let next = (d + (((target - d) * rate + (1 << 14)) >> 15)) as u16;
+        let next = towards(dev[x] as i32, (now[x].abs_diff(bg8[x]) as i32) << 8, rate) as u16;
         dev[x] = if dev[x] == EXCLUDED { EXCLUDED } else { next };
     }
 }
@@ -377,7 +388,7 @@ simd! {
     /// The per-pixel threshold map: `gain` times each pixel's deviation, the deviation never
     /// taken below half the sky's mean (smoothed, compressed patches would otherwise get
     /// thresholds of a luma step or two), the threshold never below `min_thr`, and 255
-    /// (never exceeded) where `dev` is `EXCLUDED`. `dev` is in `DEV_ONE`ths of a step.
+    /// (never exceeded) where `dev` is `EXCLUDED`. `dev` is in `STEP`ths of a step.
     /// Returns the mean deviation over the watched pixels, in steps.
     pub fn threshold_map(dev: &[u16], gain: f32, min_thr: u8, thr: &mut [u8]) -> f64
         = threshold_map_impl
@@ -408,10 +419,10 @@ fn threshold_map_impl(dev: &[u16], gain: f32, min_thr: u8, thr: &mut [u8]) -> f6
     let mean = if kept == 0 {
         0.0
     } else {
-        sum as f64 / kept as f64 / DEV_ONE as f64
+        sum as f64 / kept as f64 / STEP as f64
     };
-    let floor = (0.5 * mean * DEV_ONE as f64) as f32;
-    let scale = gain / DEV_ONE as f32;
+    let floor = (0.5 * mean * STEP as f64) as f32;
+    let scale = gain / STEP as f32;
     // Float lanes and byte lanes in separate loops: mixed, neither vectorises well.
     for x in 0..len {
         // Rounds as OpenCV's convertTo(scale, +0.5) did; clamped, so the cast is exact.

@@ -126,19 +126,42 @@ fn the_threshold_map_follows_each_pixels_noise_within_its_bounds() {
 #[test]
 fn learning_moves_background_and_deviation_towards_the_frame() {
     let now = [100u8, 0, 255];
-    let mut bg = [50.0f32, 10.0, 250.0];
+    let mut bg = [50.0f32, 10.0, 250.0].map(units);
     let mut bg8 = [0u8; 3];
     learn_background(&now, &mut bg, &mut bg8, 0.5);
-    assert_eq!(bg, [75.0, 5.0, 252.5]);
+    assert_eq!(bg, [75.0, 5.0, 252.5].map(units));
     assert_eq!(bg8, [75, 5, 253]);
-    let mut dev = [DEV_ONE; 3];
+    let mut dev = [STEP; 3];
     learn_deviation(&now, &bg8, &mut dev, 0.5);
     assert_eq!(dev, [13.0, 3.0, 1.5].map(units));
 }
 
-/// A deviation in luma steps as the noise map holds it.
+/// Luma steps as the background and the noise map hold them.
 fn units(steps: f32) -> u16 {
-    (steps * DEV_ONE as f32).round() as u16
+    (steps * STEP as f32).round() as u16
+}
+
+#[test]
+fn the_background_settles_within_a_twentieth_of_a_step_at_its_rate() {
+    // 2 / (1.5 s x 30 fps): from far below and far above, in about 30 updates of the
+    // time constant, each pixel ends within 12 units (0.05 of a step) of its value.
+    let now: Vec<u8> = (0..16).map(|i| 17 * i as u8).collect();
+    let mut bg: Vec<u16> = (0..16)
+        .map(|i| if i < 8 { 0 } else { units(255.0) })
+        .collect();
+    let mut bg8 = [0u8; 16];
+    for _ in 0..700 {
+        learn_background(&now, &mut bg, &mut bg8, 2.0 / 45.0);
+    }
+    for i in 0..16 {
+        let want = units(now[i] as f32) as i32;
+        assert!(
+            (bg[i] as i32 - want).abs() <= 12,
+            "pixel {i}: {} for {want}",
+            bg[i]
+        );
+    }
+    assert_eq!(bg8.to_vec(), now);
 }
 
 #[test]
