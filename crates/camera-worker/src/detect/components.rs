@@ -2,8 +2,8 @@
 //!
 //! On a night sky only a few hundred pixels change per frame, so taking each row's runs
 //! while the comparison has the row in cache (`Changes`; no mask plane is kept) and joining
-//! runs that touch (8-connectivity) costs a small fraction of a full-image labelling pass (OpenCV's `connectedComponentsWithStats` walks
-//! and writes every pixel). Each component keeps what the detector needs: area, bounding
+//! runs that touch (8-connectivity) costs a small fraction of a full-image labelling pass
+//! (OpenCV's `connectedComponentsWithStats` walks and writes every pixel). Each component keeps what the detector needs: area, bounding
 //! box, centroid and its brightest pixel in a companion image.
 
 use opencv::core::Mat;
@@ -134,10 +134,11 @@ impl Components {
         let pixels = mask.data_bytes()?;
         self.changes.start(cols, usize::MAX);
         for y in 0..rows {
-            let row = &pixels[y * cols..][..cols];
-            self.changes.row_mut().copy_from_slice(row);
-            self.changes
-                .keep_row(y, row.iter().filter(|&&p| p != 0).count());
+            find_runs(
+                &pixels[y * cols..][..cols],
+                y as i32,
+                &mut self.changes.runs,
+            );
         }
         self.label_changes(cols, rows, values, base)
     }

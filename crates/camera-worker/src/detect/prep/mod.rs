@@ -320,7 +320,8 @@ fn compare_row(now: &[u8], bg: &[u8], thr: &[u8], mask: &mut [u8]) -> usize {
 /// a step off (0.3 with a background_s of 10 s), at the noise map's (1 / fps) once it is
 /// 0.06 off; both are used rounded to whole steps. (On the quality sets they found as
 /// many meteors, clip by clip, as float planes, and no false one.)
-pub const STEP: u16 = 1 << 8;
+pub const STEP: u16 = 1 << STEP_BITS;
+const STEP_BITS: u32 = 8;
 /// A pixel outside the watched sky, in the noise map (above any deviation, 255 x STEP):
 /// the keep mask lives there rather than in a plane of its own.
 pub const EXCLUDED: u16 = u16::MAX;
@@ -338,10 +339,10 @@ fn learn_background_impl(now: &[u8], bg: &mut [u16], bg8: &mut [u8], alpha: f32)
     let (bg, bg8) = (&mut bg[..len], &mut bg8[..len]);
     let rate = q15(alpha);
     for x in 0..len {
-        let nb = towards(bg[x] as i32, (now[x] as i32) << 8, rate);
+        let nb = towards(bg[x] as i32, (now[x] as i32) << STEP_BITS, rate);
         bg[x] = nb as u16;
         // Rounds half up.
-        bg8[x] = ((nb + (STEP as i32 >> 1)) >> 8) as u8;
+        bg8[x] = ((nb + (STEP as i32 >> 1)) >> STEP_BITS) as u8;
     }
 }
 
@@ -379,7 +380,8 @@ fn learn_deviation_impl(now: &[u8], bg8: &[u8], dev: &mut [u16], beta: f32) {
     let (bg8, dev) = (&bg8[..len], &mut dev[..len]);
     let rate = q15(beta);
     for x in 0..len {
-        let next = towards(dev[x] as i32, (now[x].abs_diff(bg8[x]) as i32) << 8, rate) as u16;
+        let target = (now[x].abs_diff(bg8[x]) as i32) << STEP_BITS;
+        let next = towards(dev[x] as i32, target, rate) as u16;
         dev[x] = if dev[x] == EXCLUDED { EXCLUDED } else { next };
     }
 }
