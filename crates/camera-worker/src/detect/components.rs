@@ -122,13 +122,14 @@ pub struct Components {
 
 impl Components {
     /// Labels the non-zero pixels of `mask` (CV_8UC1) and measures each component's peak in
-    /// `values` (the same size, rows packed), less `base` where given (saturating at 0: the
-    /// rise of a frame over its background, worked out only where something changed).
+    /// `values` (the same size, rows packed), less `base` where given (in `prep::STEP`ths,
+    /// rounded; saturating at 0: the rise of a frame over its background, worked out only
+    /// where something changed).
     pub fn label(
         &mut self,
         mask: &Mat,
         values: &[u8],
-        base: Option<&[u8]>,
+        base: Option<&[u16]>,
     ) -> opencv::Result<&[Blob]> {
         let (rows, cols) = (mask.rows().max(0) as usize, mask.cols().max(0) as usize);
         let pixels = mask.data_bytes()?;
@@ -155,7 +156,7 @@ impl Components {
         cols: usize,
         rows: usize,
         values: &[u8],
-        base: Option<&[u8]>,
+        base: Option<&[u16]>,
     ) -> opencv::Result<&[Blob]> {
         self.parent.clear();
         self.blobs.clear();
@@ -204,7 +205,7 @@ impl Components {
                 None => &[][..],
             };
             let (off, peak) = vals.iter().enumerate().fold((0, 0u8), |best, (k, &v)| {
-                let v = v.saturating_sub(under.get(k).copied().unwrap_or(0));
+                let v = v.saturating_sub(under.get(k).map_or(0, |&b| super::prep::whole_steps(b)));
                 if v > best.1 {
                     (k, v)
                 } else {

@@ -75,9 +75,8 @@ pub struct Detector {
     prep: prep::Prep,
     small: Mat,
     half: Mat,
-    /// The background, in `prep::STEP`ths of a luma step.
+    /// The background, in `prep::STEP`ths of a luma step (read rounded: `prep::whole_steps`).
     bg16: Mat,
-    bg8: Mat,
     /// The noise map, in `prep::STEP`ths of a luma step; `prep::EXCLUDED` outside the
     /// keep mask (the mask has no plane of its own).
     dev16: Mat,
@@ -134,7 +133,6 @@ impl Detector {
             small: Mat::default(),
             half: Mat::default(),
             bg16: Mat::default(),
-            bg8: Mat::default(),
             dev16,
             thr8: zeros()?,
             components: components::Components::default(),
@@ -211,7 +209,7 @@ impl Detector {
                     changes.start(self.proc.width as usize, self.kept_runs);
                     prep::compare(
                         now,
-                        self.bg8.data_bytes()?,
+                        self.bg16.data_typed::<u16>()?,
                         self.thr8.data_bytes()?,
                         self.proc.width as usize,
                         changes,
@@ -316,7 +314,7 @@ impl Detector {
             let changes = self.components.changes_mut();
             changes.start(width, self.kept_runs);
             Some(prep::Compare {
-                bg: self.bg8.data_bytes()?,
+                bg: self.bg16.data_typed::<u16>()?,
                 thr: self.thr8.data_bytes()?,
                 changes,
             })
@@ -354,11 +352,9 @@ impl Detector {
 
     /// Makes the current frame the background.
     fn reset_background(&mut self, now: &[u8]) -> opencv::Result<()> {
-        if self.bg8.empty() {
-            self.bg8 = Mat::new_size_with_default(self.proc, CV_8UC1, Scalar::all(0.0))?;
+        if self.bg16.empty() {
             self.bg16 = Mat::new_size_with_default(self.proc, CV_16U, Scalar::all(0.0))?;
         }
-        self.bg8.data_bytes_mut()?.copy_from_slice(now);
         for (b, &v) in self.bg16.data_typed_mut::<u16>()?.iter_mut().zip(now) {
             *b = v as u16 * prep::STEP;
         }
@@ -375,17 +371,12 @@ impl Detector {
         // Every other frame, at twice the rate: same time constant, half the cost.
         if self.frames.is_multiple_of(2) || warming {
             let alpha = (if warming { 1.0 } else { 2.0 } / frames_const).min(1.0);
-            prep::learn_background(
-                now,
-                self.bg16.data_typed_mut::<u16>()?,
-                self.bg8.data_bytes_mut()?,
-                alpha as f32,
-            );
+            prep::learn_background(now, self.bg16.data_typed_mut::<u16>()?, alpha as f32);
         } else {
             let beta = (1.0 / self.fps).min(1.0);
             prep::learn_deviation(
                 now,
-                self.bg8.data_bytes()?,
+                self.bg16.data_typed::<u16>()?,
                 self.dev16.data_typed_mut::<u16>()?,
                 beta as f32,
             );
@@ -420,15 +411,15 @@ impl Detector {
         let s = self.to_full;
         let mut found = 0;
         // The rise over the background, as compared: `learn` has not moved it yet.
-        let (bg8, width) = (self.bg8.data_bytes()?, self.proc.width as usize);
+        let (bg, width) = (self.bg16.data_typed::<u16>()?, self.proc.width as usize);
         if !self.components.changes_mut().complete() {
             // Too many runs to keep while comparing: compare again, keeping them all.
             let changes = self.components.changes_mut();
             changes.start(width, usize::MAX);
-            prep::compare(now, bg8, self.thr8.data_bytes()?, width, changes);
+            prep::compare(now, bg, self.thr8.data_bytes()?, width, changes);
         }
         self.components
-            .label_changes(width, self.proc.height as usize, now, Some(bg8))?;
+            .label_changes(width, self.proc.height as usize, now, Some(bg))?;
         for b in self.components.merge_close(MERGE_REACH, MERGE_MAX_BLOBS) {
             if b.area < self.p.min_area {
                 continue;

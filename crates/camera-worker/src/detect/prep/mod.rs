@@ -95,7 +95,8 @@ pub fn fused_factor(frame_w: i32, frame_h: i32, proc_w: i32, proc_h: i32) -> Opt
 
 /// The background comparison the sweep also does, row by row.
 pub struct Compare<'a> {
-    pub bg: &'a [u8],
+    /// The background, in `STEP`ths of a step.
+    pub bg: &'a [u16],
     pub thr: &'a [u8],
     /// Takes the pixels whose rise over the background is above their threshold (started
     /// by the caller).
@@ -273,13 +274,13 @@ fn box_row<const F: usize>(rows: &[&[u8]; F], out: &mut [u16]) {
 simd! {
     /// Compares a picture `width` pixels wide with the background, row by row, into
     /// `changes` (started by the caller): a pixel changed where now - bg > thr (never where
-    /// darker). Returns how many changed.
-    pub fn compare(now: &[u8], bg: &[u8], thr: &[u8], width: usize, changes: &mut Changes) -> usize
+    /// darker), `bg` in `STEP`ths of a step and rounded. Returns how many changed.
+    pub fn compare(now: &[u8], bg: &[u16], thr: &[u8], width: usize, changes: &mut Changes) -> usize
         = compare_rows
 }
 
 #[inline(always)]
-fn compare_rows(now: &[u8], bg: &[u8], thr: &[u8], width: usize, changes: &mut Changes) -> usize {
+fn compare_rows(now: &[u8], bg: &[u16], thr: &[u8], width: usize, changes: &mut Changes) -> usize {
     let mut changed = 0;
     for (y, ((now, bg), thr)) in now
         .chunks_exact(width)
@@ -296,11 +297,11 @@ fn compare_rows(now: &[u8], bg: &[u8], thr: &[u8], width: usize, changes: &mut C
 
 /// mask = 255 where now - bg > thr (0 where darker). Returns how many are set.
 #[inline(always)]
-fn compare_row(now: &[u8], bg: &[u8], thr: &[u8], mask: &mut [u8]) -> usize {
+fn compare_row(now: &[u8], bg: &[u16], thr: &[u8], mask: &mut [u8]) -> usize {
     let len = now.len();
     let (bg, thr, mask) = (&bg[..len], &thr[..len], &mut mask[..len]);
     for x in 0..len {
-        let rise = now[x].saturating_sub(bg[x]);
+        let rise = now[x].saturating_sub(whole_steps(bg[x]));
         mask[x] = if rise > thr[x] { 255 } else { 0 };
     }
     // Counted apart, eight bytes at a time: counting in the loop above widens every byte.
@@ -322,27 +323,31 @@ fn compare_row(now: &[u8], bg: &[u8], thr: &[u8], mask: &mut [u8]) -> usize {
 /// many meteors, clip by clip, as float planes, and no false one.)
 pub const STEP: u16 = 1 << STEP_BITS;
 const STEP_BITS: u32 = 8;
+
+/// A background or noise value to whole luma steps, rounding half up. The background is
+/// only ever used so: rounding it where it is read costs less than keeping a rounded copy
+/// (half a MiB at 1080p).
+#[inline(always)]
+pub fn whole_steps(v: u16) -> u8 {
+    // In u16, so it vectorises: values stay within 255 x STEP, far from overflow.
+    (v.saturating_add(STEP >> 1) >> STEP_BITS) as u8
+}
 /// A pixel outside the watched sky, in the noise map (above any deviation, 255 x STEP):
 /// the keep mask lives there rather than in a plane of its own.
 pub const EXCLUDED: u16 = u16::MAX;
 
 simd! {
     /// Moves the background `bg` (in `STEP`ths of a luma step) towards `now` by `alpha`
-    /// (0..=1), and rounds it into `bg8`.
-    pub fn learn_background(now: &[u8], bg: &mut [u16], bg8: &mut [u8], alpha: f32)
-        = learn_background_impl
+    /// (0..=1).
+    pub fn learn_background(now: &[u8], bg: &mut [u16], alpha: f32) = learn_background_impl
 }
 
 #[inline(always)]
-fn learn_background_impl(now: &[u8], bg: &mut [u16], bg8: &mut [u8], alpha: f32) {
-    let len = now.len();
-    let (bg, bg8) = (&mut bg[..len], &mut bg8[..len]);
+fn learn_background_impl(now: &[u8], bg: &mut [u16], alpha: f32) {
+    let bg = &mut bg[..now.len()];
     let rate = q15(alpha);
-    for x in 0..len {
-        let nb = towards(bg[x] as i32, (now[x] as i32) << STEP_BITS, rate);
-        bg[x] = nb as u16;
-        // Rounds half up.
-        bg8[x] = ((nb + (STEP as i32 >> 1)) >> STEP_BITS) as u8;
+    for (b, &n) in bg.iter_mut().zip(now) {
+        *b = towards(*b as i32, (n as i32) << STEP_BITS, rate) as u16;
     }
 }
 
@@ -368,19 +373,19 @@ pub fn start_noise_map(keep: &[u8], dev: &mut [u16]) {
 
 simd! {
     /// Moves the per-pixel mean absolute deviation `dev` (in `STEP`ths of a step)
-    /// towards |now - bg8| by `beta` (0..=1), rounding to the nearest unit. `EXCLUDED`
-    /// pixels stay so.
-    pub fn learn_deviation(now: &[u8], bg8: &[u8], dev: &mut [u16], beta: f32)
+    /// towards |now - bg| (`bg` also in `STEP`ths, rounded) by `beta` (0..=1), rounding
+    /// to the nearest unit. `EXCLUDED` pixels stay so.
+    pub fn learn_deviation(now: &[u8], bg: &[u16], dev: &mut [u16], beta: f32)
         = learn_deviation_impl
 }
 
 #[inline(always)]
-fn learn_deviation_impl(now: &[u8], bg8: &[u8], dev: &mut [u16], beta: f32) {
+fn learn_deviation_impl(now: &[u8], bg: &[u16], dev: &mut [u16], beta: f32) {
     let len = now.len();
-    let (bg8, dev) = (&bg8[..len], &mut dev[..len]);
+    let (bg, dev) = (&bg[..len], &mut dev[..len]);
     let rate = q15(beta);
     for x in 0..len {
-        let target = (now[x].abs_diff(bg8[x]) as i32) << STEP_BITS;
+        let target = (now[x].abs_diff(whole_steps(bg[x])) as i32) << STEP_BITS;
         let next = towards(dev[x] as i32, target, rate) as u16;
         dev[x] = if dev[x] == EXCLUDED { EXCLUDED } else { next };
     }

@@ -74,7 +74,8 @@ fn a_strided_frame_reads_only_its_pixels() {
 #[test]
 fn the_comparison_marks_rises_above_each_pixels_threshold() {
     let luma = Mat::new_rows_cols_with_default(8, 8, CV_8UC1, Scalar::all(50.0)).unwrap();
-    let bg = [45u8, 40, 50, 60].repeat(16);
+    // Rounded, 45, 40, 50 and 60 (half a step rounds up).
+    let bg = [45.4, 39.5, 50.0, 59.6].map(units).repeat(16);
     let thr = [4u8, 10, 0, 1].repeat(16);
     let mut small = vec![0u8; 64];
     let mut comps = Components::default();
@@ -127,12 +128,12 @@ fn the_threshold_map_follows_each_pixels_noise_within_its_bounds() {
 fn learning_moves_background_and_deviation_towards_the_frame() {
     let now = [100u8, 0, 255];
     let mut bg = [50.0f32, 10.0, 250.0].map(units);
-    let mut bg8 = [0u8; 3];
-    learn_background(&now, &mut bg, &mut bg8, 0.5);
+    learn_background(&now, &mut bg, 0.5);
     assert_eq!(bg, [75.0, 5.0, 252.5].map(units));
-    assert_eq!(bg8, [75, 5, 253]);
+    assert_eq!(bg.map(whole_steps), [75, 5, 253]);
     let mut dev = [STEP; 3];
-    learn_deviation(&now, &bg8, &mut dev, 0.5);
+    // Against the rounded background: |100 - 75|, |0 - 5|, |255 - 253|.
+    learn_deviation(&now, &bg, &mut dev, 0.5);
     assert_eq!(dev, [13.0, 3.0, 1.5].map(units));
 }
 
@@ -149,9 +150,8 @@ fn the_background_settles_within_a_twentieth_of_a_step_at_its_rate() {
     let mut bg: Vec<u16> = (0..16)
         .map(|i| if i < 8 { 0 } else { units(255.0) })
         .collect();
-    let mut bg8 = [0u8; 16];
     for _ in 0..700 {
-        learn_background(&now, &mut bg, &mut bg8, 2.0 / 45.0);
+        learn_background(&now, &mut bg, 2.0 / 45.0);
     }
     for i in 0..16 {
         let want = units(now[i] as f32) as i32;
@@ -161,19 +161,19 @@ fn the_background_settles_within_a_twentieth_of_a_step_at_its_rate() {
             bg[i]
         );
     }
-    assert_eq!(bg8.to_vec(), now);
+    assert_eq!(bg.iter().map(|&b| whole_steps(b)).collect::<Vec<_>>(), now);
 }
 
 #[test]
 fn the_noise_map_settles_on_a_steady_deviation_at_a_slow_rate() {
     // At one frame's rate for 30 fps the map converges to within a rounding unit of a
     // steady |now - bg| from above and below, and never overshoots.
-    let bg8 = [100u8; 16];
+    let bg = [units(100.0); 16];
     let now: Vec<u8> = (0..16).map(|i| 100 + (i % 5) as u8).collect();
     let mut dev = [0u16; 16];
     dev[8..].fill(units(20.0));
     for _ in 0..600 {
-        learn_deviation(&now, &bg8, &mut dev, 1.0 / 30.0);
+        learn_deviation(&now, &bg, &mut dev, 1.0 / 30.0);
     }
     for (i, &d) in dev.iter().enumerate() {
         let want = units((i % 5) as f32) as i32;
@@ -181,6 +181,6 @@ fn the_noise_map_settles_on_a_steady_deviation_at_a_slow_rate() {
     }
     // The largest step at the full rate lands exactly, within u16; an unwatched pixel stays so.
     let mut dev = [0u16, u16::MAX / 2, EXCLUDED];
-    learn_deviation(&[255, 0, 255], &[0, 255, 0], &mut dev, 1.0);
+    learn_deviation(&[255, 0, 255], &[0, units(255.0), 0], &mut dev, 1.0);
     assert_eq!(dev, [units(255.0), units(255.0), EXCLUDED]);
 }
