@@ -324,14 +324,15 @@ fn compare_row(now: &[u8], bg: &[u16], thr: &[u8], mask: &mut [u8]) -> usize {
 pub const STEP: u16 = 1 << STEP_BITS;
 const STEP_BITS: u32 = 8;
 
-/// A background or noise value to whole luma steps, rounding half up. The background is
-/// only ever used so: rounding it where it is read costs less than keeping a rounded copy
-/// (half a MiB at 1080p).
+/// A 16-bit plane's value in whole luma steps, rounding half up. The background is only
+/// ever read so: rounding it where it is read cost no CPU that a side-by-side run could
+/// see, and a rounded copy of it would take half a MiB at 1080p.
 #[inline(always)]
 pub fn whole_steps(v: u16) -> u8 {
     // In u16, so it vectorises: values stay within 255 x STEP, far from overflow.
     (v.saturating_add(STEP >> 1) >> STEP_BITS) as u8
 }
+
 /// A pixel outside the watched sky, in the noise map (above any deviation, 255 x STEP):
 /// the keep mask lives there rather than in a plane of its own.
 pub const EXCLUDED: u16 = u16::MAX;
