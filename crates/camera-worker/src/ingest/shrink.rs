@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex};
 /// half a megabyte (at 1080p) in the decoder's thread.
 type Spare = Arc<Mutex<Vec<Vec<u8>>>>;
 
-/// Buffers kept for reuse: as many as a steady stream has in use at once (being shrunk,
-/// queued, being detected). A burst after a stall fills the queue with more; kept, they
-/// would hold 4 MiB more (at 1080p) for good, where allocating them costs the burst little.
+/// Buffers kept for reuse: one more than a steady stream has in use at once (two, counted
+/// on a 1080p30 stream). A burst that fills the queue takes up to `FRAME_QUEUE` + 2; kept,
+/// the extra ones would hold over 3 MiB (at 1080p) for good, where allocating them costs
+/// the burst little.
 const SPARE_MAX: usize = 3;
 
 /// What the detector wants from each frame; shared by the stream and its consumer, which

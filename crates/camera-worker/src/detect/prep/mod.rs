@@ -329,7 +329,7 @@ const STEP_BITS: u32 = 8;
 /// see, and a rounded copy of it would take half a MiB at 1080p.
 #[inline(always)]
 pub fn whole_steps(v: u16) -> u8 {
-    // In u16, so it vectorises: values stay within 255 x STEP, far from overflow.
+    // In u16, so it vectorises; saturating, so even `EXCLUDED` gives 255.
     (v.saturating_add(STEP >> 1) >> STEP_BITS) as u8
 }
 
