@@ -13,12 +13,14 @@ set -eu
 LIBDIR=/usr/lib/x86_64-linux-gnu
 PLUGDIR=$LIBDIR/gstreamer-1.0
 
-# Packages that stay: the libraries the binaries and the kept plugins link.
+# Packages that stay: the libraries the binaries and the kept plugins link, and the tz
+# database TIMEZONE names are looked up in.
 KEEP="
   libgstreamer1.0-0 libgstreamer-plugins-base1.0-0 gstreamer1.0-plugins-base
   gstreamer1.0-libav gstreamer1.0-tools
   libopencv-core406 libopencv-imgproc406
   libx264-164 libx265-199 libjpeg62-turbo zlib1g libbz2-1.0
+  tzdata
 "
 # Packages the plugins below are taken from.
 DONORS="gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
@@ -83,6 +85,8 @@ if [ -n "$missing" ]; then
   echo "$missing" >&2
   exit 1
 fi
+
+[ -f /usr/share/zoneinfo/Europe/Berlin ] || { echo "runtime-setup: the tz database is missing" >&2; exit 1; }
 
 # The plugin registry, built once here so that containers start without scanning (and
 # readable by any user).

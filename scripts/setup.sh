@@ -12,6 +12,8 @@ PKGS=(
   # runtime: GStreamer elements for decode, parse, mux, RTSP and the simulator's x264enc
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  # runtime: the tz database TIMEZONE names are looked up in
+  tzdata
   # tests: browser, media probing, process stats
   chromium chromium-driver ffmpeg procps curl time util-linux
 )

@@ -231,9 +231,9 @@ impl Cli {
         }
         let timezone = match self.timezone.as_deref().map(str::trim) {
             None => None,
-            Some(tz) => match tz.parse::<chrono_tz::Tz>() {
-                Ok(_) => Some(tz.to_string()),
-                Err(_) => {
+            Some(tz) => match tz.parse::<meteor_core::Zone>() {
+                Ok(zone) => Some(zone.name().to_string()),
+                Err(meteor_core::zone::ZoneError::Unknown) => {
                     return Err(bad(
                         "timezone",
                         format!(
@@ -241,6 +241,7 @@ impl Cli {
                     ),
                     ))
                 }
+                Err(e) => return Err(bad("timezone", format!("cannot check {tz:?}: {e}"))),
             },
         };
         if self.base_port == 0 {

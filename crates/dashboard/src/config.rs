@@ -92,7 +92,7 @@ pub struct Config {
     pub port: u16,
     /// Where the cameras are, for tonight's window (LATITUDE, LONGITUDE, SUN_ALTITUDE).
     pub site: Option<NightWindow>,
-    pub timezone: chrono_tz::Tz,
+    pub timezone: meteor_core::Zone,
     pub api_token: Option<String>,
     pub poll_interval: Duration,
     pub request_timeout: Duration,

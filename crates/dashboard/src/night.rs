@@ -5,12 +5,12 @@
 use crate::config::Config;
 use crate::state::iso;
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
-use chrono_tz::Tz;
 use meteor_core::window::{NightWindow, TwilightLimit};
+use meteor_core::Zone;
 use serde_json::{json, Value};
 
 pub struct Nights {
-    pub tz: Tz,
+    pub tz: Zone,
     /// The site, when LATITUDE and LONGITUDE are set.
     site: Option<NightWindow>,
     /// Noon-to-noon nights in `tz` (meteor-core's rule; the position does not matter for it).
@@ -19,13 +19,15 @@ pub struct Nights {
 
 impl Nights {
     pub fn from_config(c: &Config) -> Nights {
-        Nights::new(c.timezone, c.site.clone())
+        Nights::new(c.timezone.clone(), c.site.clone())
     }
 
-    pub fn new(tz: Tz, site: Option<NightWindow>) -> Nights {
+    pub fn new(tz: Zone, site: Option<NightWindow>) -> Nights {
         let calendar = match &site {
             Some(s) => s.clone(),
-            None => NightWindow::new(0.0, 0.0, TwilightLimit::default(), tz).expect("valid"),
+            None => {
+                NightWindow::new(0.0, 0.0, TwilightLimit::default(), tz.clone()).expect("valid")
+            }
         };
         Nights { tz, site, calendar }
     }
@@ -43,7 +45,7 @@ impl Nights {
     /// The chart's slot of `t`: 0 for 12:00-12:59 local, ..., 23 for 11:00-11:59 the next
     /// morning.
     pub fn hour_slot(&self, t: DateTime<Utc>) -> usize {
-        (t.with_timezone(&self.tz).hour() as usize + 12) % 24
+        (self.tz.local(t).hour() as usize + 12) % 24
     }
 
     /// Tonight's window as `/stats` shows it (`None` when no site is configured).
@@ -93,8 +95,8 @@ mod tests {
 
     #[test]
     fn window_of_a_site() {
-        let tz: Tz = "Europe/Prague".parse().unwrap();
-        let site = NightWindow::new(50.08, 14.42, TwilightLimit::Nautical, tz).unwrap();
+        let tz: Zone = "Europe/Prague".parse().unwrap();
+        let site = NightWindow::new(50.08, 14.42, TwilightLimit::Nautical, tz.clone()).unwrap();
         let n = Nights::new(tz, Some(site));
         let w = n.window("2026-11-23T01:17:00Z".parse().unwrap()).unwrap();
         assert_eq!(

@@ -13,8 +13,8 @@
 //! sun grazing it) can go unseen.
 
 use crate::sun::altitude_at_unix;
+use crate::zone::{Zone, ZoneError};
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -34,6 +34,10 @@ pub enum WindowError {
         "TIMEZONE: expected an IANA time zone name such as 'Europe/Berlin' or 'UTC', got '{0}'"
     )]
     Timezone(String),
+    #[error(
+        "TIMEZONE: no tz database on this system to look up '{0}' in (install tzdata, or set TZDIR to one)"
+    )]
+    TimezoneDatabase(String),
     #[error("LATITUDE and LONGITUDE go together: set both or neither")]
     Site,
 }
@@ -45,7 +49,7 @@ impl WindowError {
             WindowError::SunAltitude(_) => "SUN_ALTITUDE",
             WindowError::Latitude(_) => "LATITUDE",
             WindowError::Longitude(_) => "LONGITUDE",
-            WindowError::Timezone(_) => "TIMEZONE",
+            WindowError::Timezone(_) | WindowError::TimezoneDatabase(_) => "TIMEZONE",
             WindowError::Site => "LONGITUDE",
         }
     }
@@ -169,7 +173,7 @@ pub struct NightWindow {
     latitude: f64,
     longitude: f64,
     limit: TwilightLimit,
-    timezone: Tz,
+    timezone: Zone,
 }
 
 impl NightWindow {
@@ -178,7 +182,7 @@ impl NightWindow {
         latitude: f64,
         longitude: f64,
         limit: TwilightLimit,
-        timezone: Tz,
+        timezone: Zone,
     ) -> Result<Self, WindowError> {
         if !(-90.0..=90.0).contains(&latitude) {
             return Err(WindowError::Latitude(latitude.to_string()));
@@ -241,8 +245,8 @@ impl NightWindow {
     pub fn limit(&self) -> TwilightLimit {
         self.limit
     }
-    pub fn timezone(&self) -> Tz {
-        self.timezone
+    pub fn timezone(&self) -> &Zone {
+        &self.timezone
     }
 
     /// The sun's geometric altitude here at `at`, in degrees.
@@ -258,7 +262,7 @@ impl NightWindow {
     /// The local date whose evening starts the night containing `at`: local time minus
     /// 12 hours. Detections are grouped by it.
     pub fn night_date(&self, at: DateTime<Utc>) -> NaiveDate {
-        (at.with_timezone(&self.timezone).naive_local() - Duration::hours(12)).date()
+        (self.timezone.local(at) - Duration::hours(12)).date()
     }
 
     /// The search window of the night of `date`: local noon on `date` to local noon on the
@@ -389,19 +393,20 @@ fn span(start: Option<i64>, end: Option<i64>, kind: WindowKind) -> WindowSpan {
 }
 
 /// Parses an IANA time zone name ("Europe/Berlin", "UTC").
-pub fn parse_timezone(name: &str) -> Result<Tz, WindowError> {
-    name.trim()
-        .parse::<Tz>()
-        .map_err(|_| WindowError::Timezone(name.to_string()))
+pub fn parse_timezone(name: &str) -> Result<Zone, WindowError> {
+    Zone::get(name).map_err(|e| match e {
+        ZoneError::Unknown => WindowError::Timezone(name.to_string()),
+        ZoneError::NoDatabase => WindowError::TimezoneDatabase(name.to_string()),
+    })
 }
 
 /// A local time in UTC. The earlier of an ambiguous time; a time in a DST gap (or a day a
 /// zone skipped) moves forward to the first local time that exists.
-fn local_to_utc(tz: &Tz, local: NaiveDateTime) -> DateTime<Utc> {
+fn local_to_utc(tz: &Zone, local: NaiveDateTime) -> DateTime<Utc> {
     let mut t = local;
     for _ in 0..100 {
-        match tz.from_local_datetime(&t) {
-            LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => return x.with_timezone(&Utc),
+        match tz.from_local(t) {
+            LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => return x,
             LocalResult::None => t += Duration::minutes(30),
         }
     }

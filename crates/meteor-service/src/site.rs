@@ -36,7 +36,7 @@ impl SiteArgs {
         )
     }
 
-    pub fn tz(&self) -> Result<chrono_tz::Tz, WindowError> {
+    pub fn tz(&self) -> Result<meteor_core::Zone, WindowError> {
         parse_timezone(&self.timezone)
     }
 }

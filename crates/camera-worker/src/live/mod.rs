@@ -88,7 +88,7 @@ pub struct Shared {
     pub started: Instant,
     pub clock: Arc<dyn Clock>,
     pub window: Option<NightWindow>,
-    pub tz: chrono_tz::Tz,
+    pub tz: meteor_core::Zone,
     pub status: Status,
     pub preview: Arc<Preview>,
     pub ring: SharedRing,
@@ -129,14 +129,12 @@ impl Shared {
     /// Start of the night `now` belongs to: the latest local noon (nights are counted from noon
     /// to noon, so one night's detections share a date).
     pub fn night_start(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-        use chrono::TimeZone;
-        let local = now.with_timezone(&self.tz);
-        let date = (local - chrono::Duration::hours(12)).date_naive();
+        let local = self.tz.local(now);
+        let date = (local - chrono::Duration::hours(12)).date();
         let noon = date.and_hms_opt(12, 0, 0).expect("valid time");
         self.tz
-            .from_local_datetime(&noon)
+            .from_local(noon)
             .earliest()
-            .map(|t| t.with_timezone(&chrono::Utc))
             .unwrap_or(now - chrono::Duration::hours(12))
     }
 

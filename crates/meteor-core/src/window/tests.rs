@@ -10,7 +10,7 @@ pub(super) fn z(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-pub(super) fn tz(name: &str) -> Tz {
+pub(super) fn tz(name: &str) -> Zone {
     parse_timezone(name).unwrap()
 }
 
@@ -101,11 +101,11 @@ fn place_and_zone_are_validated() {
     );
     let e = NightWindow::parse("52.5", "13.4", "dark", "UTC").unwrap_err();
     assert_eq!(e.field(), "SUN_ALTITUDE");
-    assert!(NightWindow::new(f64::NAN, 0.0, TwilightLimit::Civil, Tz::UTC).is_err());
-    assert!(NightWindow::new(0.0, f64::INFINITY, TwilightLimit::Civil, Tz::UTC).is_err());
+    assert!(NightWindow::new(f64::NAN, 0.0, TwilightLimit::Civil, Zone::utc()).is_err());
+    assert!(NightWindow::new(0.0, f64::INFINITY, TwilightLimit::Civil, Zone::utc()).is_err());
     let bad_limit = TwilightLimit::Degrees(-100.0);
     assert_eq!(
-        NightWindow::new(0.0, 0.0, bad_limit, Tz::UTC)
+        NightWindow::new(0.0, 0.0, bad_limit, Zone::utc())
             .unwrap_err()
             .field(),
         "SUN_ALTITUDE"
@@ -113,7 +113,7 @@ fn place_and_zone_are_validated() {
     let w = NightWindow::parse(" -90 ", "180", "-18", " UTC ").unwrap();
     assert_eq!((w.latitude(), w.longitude()), (-90.0, 180.0));
     assert_eq!(w.limit(), TwilightLimit::Degrees(-18.0));
-    assert_eq!(w.timezone(), Tz::UTC);
+    assert_eq!(w.timezone(), &Zone::utc());
 }
 
 #[test]
