@@ -14,7 +14,7 @@
 
 use crate::sun::altitude_at_unix;
 use crate::zone::{Zone, ZoneError};
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -269,10 +269,8 @@ impl NightWindow {
     /// next day, in UTC.
     pub fn night_bounds(&self, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
         let noon = |d: NaiveDate| {
-            local_to_utc(
-                &self.timezone,
-                d.and_time(NaiveTime::MIN) + Duration::hours(12),
-            )
+            self.timezone
+                .to_utc(d.and_time(NaiveTime::MIN) + Duration::hours(12))
         };
         (noon(date), noon(date.succ_opt().unwrap_or(date)))
     }
@@ -398,19 +396,6 @@ pub fn parse_timezone(name: &str) -> Result<Zone, WindowError> {
         ZoneError::Unknown => WindowError::Timezone(name.to_string()),
         ZoneError::NoDatabase => WindowError::TimezoneDatabase(name.to_string()),
     })
-}
-
-/// A local time in UTC. The earlier of an ambiguous time; a time in a DST gap (or a day a
-/// zone skipped) moves forward to the first local time that exists.
-fn local_to_utc(tz: &Zone, local: NaiveDateTime) -> DateTime<Utc> {
-    let mut t = local;
-    for _ in 0..100 {
-        match tz.from_local(t) {
-            LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => return x,
-            LocalResult::None => t += Duration::minutes(30),
-        }
-    }
-    Utc.from_utc_datetime(&local)
 }
 
 #[cfg(test)]

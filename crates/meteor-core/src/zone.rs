@@ -94,6 +94,20 @@ impl Zone {
             }
         }
     }
+
+    /// A wall-clock time here as one instant: the earlier of a time shown twice; a time in a
+    /// DST gap (or on a day the zone skipped) moves forward to the first local time that
+    /// exists.
+    pub fn to_utc(&self, local: NaiveDateTime) -> DateTime<Utc> {
+        let mut t = local;
+        for _ in 0..100 {
+            match self.from_local(t) {
+                LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => return x,
+                LocalResult::None => t += Duration::minutes(30),
+            }
+        }
+        Utc.from_utc_datetime(&local)
+    }
 }
 
 /// jiff's civil time for chrono's, when in jiff's range (years -9999 to 9999).
@@ -118,12 +132,6 @@ impl PartialEq for Zone {
 }
 
 impl fmt::Debug for Zone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)
-    }
-}
-
-impl fmt::Display for Zone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)
     }

@@ -129,13 +129,9 @@ impl Shared {
     /// Start of the night `now` belongs to: the latest local noon (nights are counted from noon
     /// to noon, so one night's detections share a date).
     pub fn night_start(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-        let local = self.tz.local(now);
-        let date = (local - chrono::Duration::hours(12)).date();
-        let noon = date.and_hms_opt(12, 0, 0).expect("valid time");
+        let date = (self.tz.local(now) - chrono::Duration::hours(12)).date();
         self.tz
-            .from_local(noon)
-            .earliest()
-            .unwrap_or(now - chrono::Duration::hours(12))
+            .to_utc(date.and_hms_opt(12, 0, 0).expect("valid time"))
     }
 
     /// Whether detection may run now.
