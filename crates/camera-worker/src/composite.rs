@@ -89,14 +89,14 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
 }
 
 /// The stack with the track marked beside it (never over it: the meteor stays visible), its
-/// start in green and end in red, and a caption.
+/// start in green and end in red, and a caption; in RGB, as `picture` encodes colour.
 pub fn annotate(stacked: &Mat, track: &[[f64; 2]], caption: &str) -> opencv::Result<Mat> {
-    let mut bgr = Mat::default();
-    imgproc::cvt_color(stacked, &mut bgr, imgproc::COLOR_GRAY2BGR, 0)?;
+    let mut rgb = Mat::default();
+    imgproc::cvt_color(stacked, &mut rgb, imgproc::COLOR_GRAY2RGB, 0)?;
     let h = stacked.rows() as f64;
     let scale = (h / 720.0).max(0.5);
     let (Some(a), Some(b)) = (track.first(), track.last()) else {
-        return Ok(bgr);
+        return Ok(rgb);
     };
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len = dx.hypot(dy).max(1e-6);
@@ -109,10 +109,10 @@ pub fn annotate(stacked: &Mat, track: &[[f64; 2]], caption: &str) -> opencv::Res
         )
     };
     let thick = (2.0 * scale).round().max(1.0) as i32;
-    let yellow = Scalar::new(0.0, 220.0, 255.0, 0.0);
+    let yellow = Scalar::new(255.0, 220.0, 0.0, 0.0);
     for k in [1.0, -1.0] {
         imgproc::line(
-            &mut bgr,
+            &mut rgb,
             pt(a, k),
             pt(b, k),
             yellow,
@@ -124,15 +124,15 @@ pub fn annotate(stacked: &Mat, track: &[[f64; 2]], caption: &str) -> opencv::Res
     // Start in green, end in red.
     for (p, colour) in [
         (a, Scalar::new(0.0, 255.0, 0.0, 0.0)),
-        (b, Scalar::new(0.0, 0.0, 255.0, 0.0)),
+        (b, Scalar::new(255.0, 0.0, 0.0, 0.0)),
     ] {
         let r = (10.0 * scale) as i32;
-        imgproc::circle(&mut bgr, pt(p, 0.0), r, colour, thick, imgproc::LINE_AA, 0)?;
+        imgproc::circle(&mut rgb, pt(p, 0.0), r, colour, thick, imgproc::LINE_AA, 0)?;
     }
     // A dark band behind the caption keeps it readable over a camera's own clock text.
     let band = opencv::core::Rect::new(0, 0, stacked.cols(), (40.0 * scale) as i32);
     imgproc::rectangle(
-        &mut bgr,
+        &mut rgb,
         band,
         Scalar::all(0.0),
         imgproc::FILLED,
@@ -140,7 +140,7 @@ pub fn annotate(stacked: &Mat, track: &[[f64; 2]], caption: &str) -> opencv::Res
         0,
     )?;
     imgproc::put_text(
-        &mut bgr,
+        &mut rgb,
         caption,
         Point::new((10.0 * scale) as i32, (28.0 * scale) as i32),
         imgproc::FONT_HERSHEY_SIMPLEX,
@@ -150,10 +150,31 @@ pub fn annotate(stacked: &Mat, track: &[[f64; 2]], caption: &str) -> opencv::Res
         imgproc::LINE_AA,
         false,
     )?;
-    Ok(bgr)
+    Ok(rgb)
 }
 
 /// JPEG bytes of an image.
 pub fn jpeg(img: &Mat) -> opencv::Result<Vec<u8>> {
     crate::picture::jpeg(img, 92)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opencv::core::{Vec3b, CV_8UC1};
+
+    #[test]
+    fn track_marked_in_rgb_beside_the_meteor() {
+        let stacked =
+            Mat::new_rows_cols_with_default(720, 1280, CV_8UC1, Scalar::all(0.0)).unwrap();
+        let marked = annotate(&stacked, &[[100.0, 300.0], [600.0, 300.0]], "cam").unwrap();
+        let px = |x: i32, y: i32| marked.at_2d::<Vec3b>(y, x).unwrap().0;
+        // Start circle green, end circle red (radius 10 px at 720 rows), in RGB order.
+        assert_eq!(px(110, 300), [0, 255, 0]);
+        assert_eq!(px(610, 300), [255, 0, 0]);
+        // The two yellow lines run 14 px either side of the track, never over it.
+        assert_eq!(px(350, 314), [255, 220, 0]);
+        assert_eq!(px(350, 286), [255, 220, 0]);
+        assert_eq!(px(350, 300), [0, 0, 0]);
+    }
 }
