@@ -85,6 +85,14 @@ impl Scene {
         }
     }
 
+    /// The scene as a loop (frame `frames()` would be frame 0 again): what drifts fades
+    /// into the loop's start before it ends, so restarting it moves nothing at once.
+    pub fn looped(mut self) -> Scene {
+        let loop_s = self.spec.frames() as f64 / self.spec.fps;
+        self.clouds = self.clouds.map(|c| c.looped(loop_s));
+        self
+    }
+
     /// Renders frame `index` (exposure `[index/fps, (index+1)/fps)`) into `out`, resized to
     /// `width * height` luma bytes.
     pub fn render_frame(&self, index: u64, out: &mut Vec<u8>) {
@@ -113,7 +121,8 @@ impl Scene {
             flash.iter_mut().zip(f).for_each(|(a, b)| *a += b);
         }
         let tm = 0.5 * (t0 + t1);
-        let cloud_off = self.clouds.as_ref().map(|c| c.offset(w, h, tm));
+        let cloud_layers = self.clouds.as_ref().map(|c| c.layers(w, h, tm));
+        let mut cloud_scratch = Vec::new();
         for y in 0..h {
             let out = &mut data[y * stride..y * stride + w];
             let base = &self.sky.base[y * w..(y + 1) * w];
@@ -123,10 +132,9 @@ impl Scene {
             let scale = FP as f64 * 256.0;
             let f0 = ((flash[0] + flash[2] * y as f64) * scale) as i32;
             let fx = (flash[1] * scale) as i32;
-            let cloud = match (&self.clouds, cloud_off) {
-                (Some(c), Some((ox, oy))) if y < self.sky.fg_full => {
-                    let cy = (y + oy) % h;
-                    Some((&c.tex[cy * w..(cy + 1) * w], ox))
+            let cloud = match (&self.clouds, &cloud_layers) {
+                (Some(c), Some(l)) if y < self.sky.fg_full => {
+                    Some(c.row(l, w, h, y, &mut cloud_scratch))
                 }
                 _ => None,
             };

@@ -156,6 +156,10 @@ impl NoiseBank {
     }
 }
 
+/// The longest a looped scene's clouds take to fade into the loop's start (a quarter of a
+/// shorter loop).
+const SEAM_FADE_S: f64 = 10.0;
+
 /// Thin clouds: a soft texture, periodic in both directions, drifting at a constant velocity.
 pub struct Clouds {
     /// Glow in 1/16 luma, `width * height`, periodic.
@@ -163,6 +167,16 @@ pub struct Clouds {
     /// Glow (luma) of a fully dense cloud; density = tex / (glow * FP).
     pub glow: f64,
     pub velocity: [f64; 2],
+    /// The loop's length when the scene is served as a loop (see [`Clouds::layers`]).
+    loop_s: Option<f64>,
+}
+
+/// Where the texture is read at one time: the offsets of up to two drifting copies of it and
+/// their weights (which add up to 1; the second is 0 outside a loop's seam fade).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CloudLayers {
+    pub first: ((usize, usize), f32),
+    pub second: ((usize, usize), f32),
 }
 
 impl Clouds {
@@ -191,7 +205,66 @@ impl Clouds {
             tex,
             glow,
             velocity,
+            loop_s: None,
         }
+    }
+
+    /// Clouds for a scene played in a loop of `loop_s` seconds. Drifting clouds would jump
+    /// back at every restart, all at once, which a detector sees as something moving (one
+    /// false event per loop, at the frame's edge, on the quiet sky); instead, over the loop's
+    /// last seconds they fade into the loop's first clouds, so its last frame leads into its
+    /// first like any two frames.
+    pub fn looped(mut self, loop_s: f64) -> Clouds {
+        self.loop_s = Some(loop_s).filter(|d| *d > 0.0);
+        self
+    }
+
+    /// The texture's copies at time `t`: the drift's offset, and in a loop's seam fade also
+    /// the offset of `t` one loop earlier (the clouds the loop starts with, drifted on).
+    pub fn layers(&self, w: usize, h: usize, t: f64) -> CloudLayers {
+        let now = self.offset(w, h, t);
+        let a = match self.loop_s {
+            Some(d) => {
+                let fade = SEAM_FADE_S.min(d / 4.0);
+                let x = ((t - (d - fade)) / fade).clamp(0.0, 1.0);
+                (x * x * (3.0 - 2.0 * x)) as f32
+            }
+            None => 0.0,
+        };
+        let earlier = match self.loop_s {
+            Some(d) if a > 0.0 => self.offset(w, h, t - d),
+            _ => now,
+        };
+        CloudLayers {
+            first: (now, 1.0 - a),
+            second: (earlier, a),
+        }
+    }
+
+    /// One row of cloud glow at time `t` as a slice and the column it starts at: the
+    /// texture's own row, or when two copies are blended, that blend made in `scratch`.
+    pub fn row<'a>(
+        &'a self,
+        layers: &CloudLayers,
+        w: usize,
+        h: usize,
+        y: usize,
+        scratch: &'a mut Vec<i16>,
+    ) -> (&'a [i16], usize) {
+        let ((ox, oy), wa) = layers.first;
+        let ((px, py), wb) = layers.second;
+        let tex_row = |oy: usize| &self.tex[((y + oy) % h) * w..((y + oy) % h + 1) * w];
+        if wb == 0.0 {
+            return (tex_row(oy), ox);
+        }
+        let (ra, rb) = (tex_row(oy), tex_row(py));
+        scratch.clear();
+        scratch.extend(
+            (0..w).map(|x| {
+                (ra[(x + ox) % w] as f32 * wa + rb[(x + px) % w] as f32 * wb).round() as i16
+            }),
+        );
+        (&scratch[..], 0)
     }
 
     /// Texture offset at time `t`: pixel `(x, y)` shows texel `((x + ox) % w, (y + oy) % h)`.
@@ -203,10 +276,13 @@ impl Clouds {
 
     /// Cloud density (0..1) at a pixel at time `t`.
     pub fn density(&self, w: usize, h: usize, p: [f64; 2], t: f64) -> f64 {
-        let (ox, oy) = self.offset(w, h, t);
         let x = (p[0].round().max(0.0) as usize).min(w - 1);
         let y = (p[1].round().max(0.0) as usize).min(h - 1);
-        self.tex[((y + oy) % h) * w + (x + ox) % w] as f64 / (self.glow * FP as f64)
+        let l = self.layers(w, h, t);
+        let texel = |((ox, oy), k): ((usize, usize), f32)| {
+            self.tex[((y + oy) % h) * w + (x + ox) % w] as f64 * k as f64
+        };
+        (texel(l.first) + texel(l.second)) / (self.glow * FP as f64)
     }
 }
 

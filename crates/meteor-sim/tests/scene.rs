@@ -249,3 +249,47 @@ fn fireballs_saturate() {
     assert!((85.0..=100.0).contains(&snr), "{snr}");
     assert!(frame(&scene, 33).contains(&255));
 }
+
+/// The largest change of one pixel between two frames, in luma levels: what a detector's
+/// threshold sees.
+fn max_diff(a: &[u8], b: &[u8]) -> u8 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_looped_scene_restarts_without_moving_its_clouds_at_once() {
+    // Clouds alone (next to no noise; no stars or events), drifting for a 20 s loop.
+    let mut spec = RenderSpec::custom(3, 640, 360, 30.0, 20.0);
+    spec.background = Background {
+        clouds: true,
+        ..Background::none()
+    };
+    spec.noise_sigma = 0.01;
+    let n = spec.frames();
+    let step = |scene: &Scene, a: u64, b: u64| max_diff(&frame(scene, a), &frame(scene, b));
+
+    let played = Scene::new(&spec).unwrap();
+    let usual = (100..160).map(|i| step(&played, i, i + 1)).max().unwrap();
+    assert!(usual > 0, "the clouds drift");
+    // Played once, the last frame is far from the first: looping it would jump (9 levels
+    // here, where the drift changes no pixel by more than 1 from frame to frame).
+    let jump = step(&played, n - 1, 0);
+    assert!(jump >= 4 * usual, "jump {jump}, usual step {usual}");
+
+    // As a loop, last to first is a step like any other, and the loop's first half is
+    // the scene as played once.
+    let looped = Scene::new(&spec).unwrap().looped();
+    let seam = step(&looped, n - 1, 0);
+    assert!(seam <= usual, "seam {seam}, usual step {usual}");
+    assert!(frame(&looped, 100) == frame(&played, 100));
+    // Nor does the fade before it change anything faster than the drift.
+    let fade = (n - 160..n - 1)
+        .map(|i| step(&looped, i, i + 1))
+        .max()
+        .unwrap();
+    assert!(fade <= usual, "fade {fade}, usual step {usual}");
+}

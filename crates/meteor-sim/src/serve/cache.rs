@@ -4,11 +4,11 @@
 //! costs no encoding.
 //!
 //! Loops are cached on disk under `DIR/{stem}-{codec}-{key}.au`, the key hashing everything
-//! that changes the bytes (spec, codec, keyframe interval, bitrate, format version); files are
-//! written to a temporary name and renamed, so concurrent runs never read half a file. Within
-//! one process a loop is also shared in memory. File format: `MSIMAU01`, u32 LE length of a
-//! JSON [`Header`], the header, then per frame a flag byte (1 = keyframe), a u32 LE length and
-//! the access unit.
+//! that changes the bytes (spec, codec, keyframe interval, bitrate, format version, renderer
+//! revision); files are written to a temporary name and renamed, so concurrent runs never read
+//! half a file. Within one process a loop is also shared in memory. File format: `MSIMAU01`,
+//! u32 LE length of a JSON [`Header`], the header, then per frame a flag byte (1 = keyframe),
+//! a u32 LE length and the access unit.
 
 use super::Codec;
 use crate::encode::{bitrate_kbps, fps_fraction};
@@ -25,6 +25,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
 const MAGIC: &[u8; 8] = b"MSIMAU01";
+/// Part of every cache key: bumped whenever a spec renders to different frames, so that
+/// loops cached by an older build are rendered again (2: seamless clouds, `Scene::looped`).
+const RENDER_REVISION: u32 = 2;
 
 /// One rendered and encoded loop, ready to serve.
 pub(crate) struct EncodedLoop {
@@ -104,7 +107,7 @@ pub(crate) fn cache_path(
 ) -> PathBuf {
     let bitrate = bitrate_kbps(spec.width, spec.height);
     let key = format!(
-        "{}|{spec:?}|{}|{}|{bitrate}|{}",
+        "{}|{RENDER_REVISION}|{spec:?}|{}|{}|{bitrate}|{}",
         String::from_utf8_lossy(MAGIC),
         codec.name(),
         key_int(spec, keyframe_interval_s),
@@ -177,7 +180,7 @@ fn render(
     codec: Codec,
     keyframe_interval_s: f64,
 ) -> Result<(Header, Units), SimError> {
-    let scene = Scene::new(spec)?;
+    let scene = Scene::new(spec)?.looped();
     let (w, h) = (spec.width, spec.height);
     let fps = fps_fraction(spec.fps);
     let make = |factory: &str| {
