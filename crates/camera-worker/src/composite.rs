@@ -22,10 +22,11 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
     }
     // Few frames in flight and one decoding thread: this second decoder runs a few times an
     // hour beside the live one, and a frame-threaded decoder with an unbounded sink would
-    // grow the worker's memory by tens of MB for good (glibc keeps what it once held).
+    // grow the worker's memory by tens of MB for good (glibc keeps what it once held). Each
+    // frame waiting in the sink is 3 MB more at the worker's peak (1080p), so only one does.
     let pipeline = clip::build(
         aus,
-        "decodebin ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false max-buffers=2",
+        "decodebin ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false max-buffers=1",
     )?;
     pipeline.connect_deep_element_added(|_, _, element| {
         if element.find_property("max-threads").is_some() {
