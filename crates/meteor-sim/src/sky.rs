@@ -241,8 +241,9 @@ impl Clouds {
         }
     }
 
-    /// One row of cloud glow at time `t` as a slice and the column it starts at: the
-    /// texture's own row, or when two copies are blended, that blend made in `scratch`.
+    /// Row `y` of the cloud glow that `layers` describe, as a slice and the column pixel 0
+    /// reads: the texture's own row, or when two copies are blended, the blend made in
+    /// `scratch` (read from column 0).
     pub fn row<'a>(
         &'a self,
         layers: &CloudLayers,
