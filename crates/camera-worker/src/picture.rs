@@ -26,10 +26,14 @@ fn packed(img: &Mat) -> opencv::Result<(Cow<'_, [u8]>, ExtendedColorType)> {
         n => return Err(cv_error(format!("cannot encode an image of {n} channels"))),
     };
     if img.is_continuous() {
-        Ok((Cow::Borrowed(img.data_bytes()?), color))
-    } else {
-        Ok((Cow::Owned(img.try_clone()?.data_bytes()?.to_vec()), color))
+        return Ok((Cow::Borrowed(img.data_bytes()?), color));
     }
+    // Padded rows (a decoder's stride): copied once, row by row (a single row is contiguous).
+    let mut bytes = Vec::with_capacity(img.total() * img.channels() as usize);
+    for r in 0..img.rows() {
+        bytes.extend_from_slice(img.row(r)?.data_bytes()?);
+    }
+    Ok((Cow::Owned(bytes), color))
 }
 
 /// JPEG bytes of an 8-bit grey or RGB image.

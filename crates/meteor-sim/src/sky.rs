@@ -223,17 +223,13 @@ impl Clouds {
     /// the offset of `t` one loop earlier (the clouds the loop starts with, drifted on).
     pub fn layers(&self, w: usize, h: usize, t: f64) -> CloudLayers {
         let now = self.offset(w, h, t);
-        let a = match self.loop_s {
+        let (earlier, a) = match self.loop_s {
             Some(d) => {
                 let fade = SEAM_FADE_S.min(d / 4.0);
                 let x = ((t - (d - fade)) / fade).clamp(0.0, 1.0);
-                (x * x * (3.0 - 2.0 * x)) as f32
+                (self.offset(w, h, t - d), (x * x * (3.0 - 2.0 * x)) as f32)
             }
-            None => 0.0,
-        };
-        let earlier = match self.loop_s {
-            Some(d) if a > 0.0 => self.offset(w, h, t - d),
-            _ => now,
+            None => (now, 0.0),
         };
         CloudLayers {
             first: (now, 1.0 - a),
