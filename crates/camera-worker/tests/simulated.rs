@@ -1,6 +1,7 @@
 //! The real GStreamer path on clips the simulator renders: meteors found where the truth
 //! says, distractors and lightning give nothing, clips cover the event plus margins from the
-//! keyframe before and play at the source rate, every record carries the schema.
+//! keyframe before and play at the source rate, every record carries the schema; a recording
+//! with sound reads like one without.
 
 mod common;
 use common::*;
@@ -143,4 +144,61 @@ fn distractors_and_lightning_give_no_meteor() {
         stdout.contains("0 meteor(s)") && stdout.contains("1 flash(es)"),
         "{stdout}"
     );
+}
+
+/// The simulator's clip with an AAC track muxed in beside the video, as a camera that records
+/// sound would save it.
+fn with_sound(video: &Path, out: &Path) {
+    use gstreamer::prelude::*;
+    gstreamer::init().unwrap();
+    let launch = format!(
+        "mp4mux name=m ! filesink location={out} \
+         filesrc location={video} ! qtdemux ! h264parse ! queue ! m. \
+         audiotestsrc num-buffers=400 ! audioconvert ! avenc_aac ! queue ! m.",
+        out = out.display(),
+        video = video.display()
+    );
+    let pipeline = gstreamer::parse::launch(&launch).unwrap();
+    pipeline.set_state(gstreamer::State::Playing).unwrap();
+    let msg = pipeline
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(
+            gstreamer::ClockTime::from_seconds(60),
+            &[gstreamer::MessageType::Eos, gstreamer::MessageType::Error],
+        )
+        .expect("muxing finishes");
+    pipeline.set_state(gstreamer::State::Null).unwrap();
+    assert_eq!(msg.type_(), gstreamer::MessageType::Eos, "{msg:?}");
+    let info = gstreamer_pbutils::Discoverer::new(gstreamer::ClockTime::from_seconds(10))
+        .unwrap()
+        .discover_uri(&gstreamer::glib::filename_to_uri(out, None).unwrap())
+        .unwrap();
+    assert_eq!(info.audio_streams().len(), 1, "{out:?} has no sound");
+}
+
+#[test]
+fn a_recording_with_sound_is_read_like_one_without() {
+    // A file's demuxer feeds the sound and the picture from one thread: the sound's sink
+    // once held it up before the first picture was decoded, and nothing was ever read.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = RenderSpec::custom(13, 640, 360, 30.0, 8.0)
+        .with_background(Background::clear_night())
+        .with_event(MeteorSpec::new(
+            [100.0, 80.0],
+            [400.0, 250.0],
+            3.0,
+            3.6,
+            12.0,
+        ))
+        .with_name("silent");
+    let r = render_clip(&spec, dir.path()).unwrap();
+    let video = dir.path().join("with_sound.mp4");
+    with_sound(&r.video_path, &video);
+    let out = dir.path().join("out");
+    detect(&video, &out, &["--no-clips"]);
+    let dets = read_jsonl(&out.join("with_sound").join("detections.jsonl"));
+    let meteor = r.truth.events.iter().find(|e| e.is_meteor()).unwrap();
+    assert_eq!(dets.len(), 1, "{dets:#?}");
+    assert!(matches(&dets[0], meteor, 640f64.hypot(360.0)), "{dets:#?}");
 }

@@ -292,17 +292,33 @@ fn shrink_frame(frame: &mut Frame, shrink: &Shrink, prep: &mut Prep) {
 }
 
 /// Non-video streams (audio, metadata) are drained into a fakesink so they never block.
+///
+/// The sink is behind a leaky queue. Until every sink holds a first buffer, a sink blocks
+/// the thread that hands it one (preroll; `async=false` only keeps it out of the count), and
+/// a file's demuxer feeds the audio and the video from one thread: fed straight, the audio's
+/// sink stopped the demuxer before the video reached its own, and a recording with sound
+/// never started. Leaky, the queue drops what it cannot hold rather than wait.
 pub(crate) fn attach_discard(pipeline: &gst::Pipeline, pad: &gst::Pad) {
-    if let Ok(sink) = gst::ElementFactory::make("fakesink")
-        .property("sync", false)
-        .property("async", false)
-        .build()
-    {
-        if pipeline.add(&sink).is_ok() {
-            let _ = sink.sync_state_with_parent();
-            if let Some(sp) = sink.static_pad("sink") {
-                let _ = pad.link(&sp);
-            }
-        }
+    let (Ok(queue), Ok(sink)) = (
+        gst::ElementFactory::make("queue")
+            .property_from_str("leaky", "downstream")
+            .property("max-size-buffers", 4u32)
+            .property("max-size-bytes", 0u32)
+            .property("max-size-time", 0u64)
+            .build(),
+        gst::ElementFactory::make("fakesink")
+            .property("sync", false)
+            .property("async", false)
+            .build(),
+    ) else {
+        return;
+    };
+    if pipeline.add_many([&queue, &sink]).is_err() || queue.link(&sink).is_err() {
+        return;
+    }
+    let _ = sink.sync_state_with_parent();
+    let _ = queue.sync_state_with_parent();
+    if let Some(sp) = queue.static_pad("sink") {
+        let _ = pad.link(&sp);
     }
 }
