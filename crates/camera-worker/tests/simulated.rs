@@ -149,30 +149,31 @@ fn distractors_and_lightning_give_no_meteor() {
 /// The simulator's clip with an AAC track muxed in beside the video, as a camera that records
 /// sound would save it.
 fn with_sound(video: &Path, out: &Path) {
+    use gstreamer as gst;
     use gstreamer::prelude::*;
-    gstreamer::init().unwrap();
-    let launch = format!(
+    gst::init().unwrap();
+    let pipeline = gst::parse::launch(&format!(
         "mp4mux name=m ! filesink location={out} \
          filesrc location={video} ! qtdemux ! h264parse ! queue ! m. \
          audiotestsrc num-buffers=400 ! audioconvert ! avenc_aac ! queue ! m.",
         out = out.display(),
         video = video.display()
-    );
-    let pipeline = gstreamer::parse::launch(&launch).unwrap();
-    pipeline.set_state(gstreamer::State::Playing).unwrap();
+    ))
+    .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
     let msg = pipeline
         .bus()
         .unwrap()
         .timed_pop_filtered(
-            gstreamer::ClockTime::from_seconds(60),
-            &[gstreamer::MessageType::Eos, gstreamer::MessageType::Error],
+            gst::ClockTime::from_seconds(60),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
         )
         .expect("muxing finishes");
-    pipeline.set_state(gstreamer::State::Null).unwrap();
-    assert_eq!(msg.type_(), gstreamer::MessageType::Eos, "{msg:?}");
-    let info = gstreamer_pbutils::Discoverer::new(gstreamer::ClockTime::from_seconds(10))
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    let info = gstreamer_pbutils::Discoverer::new(gst::ClockTime::from_seconds(10))
         .unwrap()
-        .discover_uri(&gstreamer::glib::filename_to_uri(out, None).unwrap())
+        .discover_uri(&gst::glib::filename_to_uri(out, None).unwrap())
         .unwrap();
     assert_eq!(info.audio_streams().len(), 1, "{out:?} has no sound");
 }
