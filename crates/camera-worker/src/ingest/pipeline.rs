@@ -7,6 +7,11 @@
 //! ```
 //! `videoconvert` is a passthrough for the planar YUV formats decoders emit; the detector only
 //! reads their first (Y) plane, so no colour conversion runs per frame.
+//!
+//! avdec copies each picture out of its own pool (H.264 codes 1080 lines as 1088), as it does
+//! in a bare decode. Offering it a pool with `VideoMeta` to decode into does not save that copy
+//! on GStreamer 1.22: the base class then deep-copies every reference frame, which libav still
+//! holds mapped for writing, into freshly mapped memory, which costs more.
 
 use super::frame::Frame;
 use super::shrink::Shrink;
