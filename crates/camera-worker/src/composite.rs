@@ -20,6 +20,7 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
     if aus.is_empty() {
         return Err(ClipError::NoVideo);
     }
+    let aus = span(aus, start_ns, end_ns);
     // Few frames in flight and one decoding thread: this second decoder runs a few times an
     // hour beside the live one, and a frame-threaded decoder with an unbounded sink would
     // grow the worker's memory by tens of MB for good (glibc keeps what it once held). Each
@@ -89,6 +90,23 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
     let _ = pipeline.set_state(gst::State::Null);
     result?;
     acc.or(nearest.map(|(_, m)| m)).ok_or(ClipError::NoVideo)
+}
+
+/// The units the stack needs out of a clip's: from the last keyframe at or before `start_ns`
+/// to the last unit decoded at or before `end_ns` (decode time is never after presentation
+/// time, so no frame of the interval is cut). The clip's second on either side, and the rest
+/// of the keyframe interval before, would be decoded only to be thrown away: on a 1-second
+/// keyframe interval that was two thirds of an event's decoding.
+fn span(aus: &[Au], start_ns: u64, end_ns: u64) -> &[Au] {
+    let first = aus
+        .iter()
+        .rposition(|a| a.keyframe && a.time_ns().is_some_and(|t| t <= start_ns))
+        .unwrap_or(0);
+    let end = aus[first..]
+        .iter()
+        .position(|a| a.dts_ns.or(a.pts_ns).is_some_and(|t| t > end_ns))
+        .map_or(aus.len(), |i| first + i);
+    &aus[first..end.max(first + 1).min(aus.len())]
 }
 
 /// `acc = max(acc, luma)`, row by row in place: OpenCV's `max` would need a second plane as
@@ -198,6 +216,50 @@ mod tests {
         assert_eq!(px(350, 314), [255, 220, 0]);
         assert_eq!(px(350, 286), [255, 220, 0]);
         assert_eq!(px(350, 300), [0, 0, 0]);
+    }
+
+    /// Units at 10 fps in decode order, shown one frame later (reordering), a keyframe
+    /// every 10.
+    fn stream(n: u64) -> Vec<Au> {
+        gst::init().unwrap();
+        (0..n)
+            .map(|i| Au {
+                buffer: gst::Buffer::new(),
+                caps: gst::Caps::new_empty_simple("video/x-h264"),
+                pts_ns: Some((i * 100 + 100) * 1_000_000),
+                dts_ns: Some(i * 100 * 1_000_000),
+                keyframe: i % 10 == 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn decodes_from_the_keyframe_before_the_event_to_its_end_only() {
+        let aus = stream(40);
+        let ms = |v: u64| v * 1_000_000;
+        for (start, end, first, last) in [
+            // Keyframes show at 100, 1100, 2100 and 3100 ms.
+            (1500, 2500, 10, 25),
+            (1100, 1100, 10, 11),
+            (2099, 2101, 10, 21),
+            (50, 300, 0, 3),
+            (3500, 9000, 30, 39),
+        ] {
+            let got = span(&aus, ms(start), ms(end));
+            let idx = |a: &Au| aus.iter().position(|b| std::ptr::eq(a, b)).unwrap();
+            assert_eq!(
+                (idx(&got[0]), idx(got.last().unwrap())),
+                (first, last),
+                "{start}..{end} ms"
+            );
+            assert!(got[0].keyframe);
+            // Every frame shown inside the interval is decoded.
+            for a in &aus {
+                if (ms(start)..=ms(end)).contains(&a.pts_ns.unwrap()) {
+                    assert!(got.iter().any(|g| std::ptr::eq(g, a)), "{start}..{end} ms");
+                }
+            }
+        }
     }
 
     #[test]
