@@ -93,8 +93,8 @@ pub fn stack(aus: &[Au], start_ns: u64, end_ns: u64) -> Result<Mat, ClipError> {
 }
 
 /// The units the stack needs out of a clip's: from the last keyframe at or before `start_ns`
-/// to the last unit decoded at or before `end_ns` (decode time is never after presentation
-/// time, so no frame of the interval is cut). The clip's second on either side, and the rest
+/// to the last unit decoded at or before `end_ns`, cut by the same rules as the ring's
+/// `slice` (so no frame of the interval is lost). The clip's second on either side, and the rest
 /// of the keyframe interval before, would be decoded only to be thrown away: on a 1-second
 /// keyframe interval that was two thirds of an event's decoding.
 fn span(aus: &[Au], start_ns: u64, end_ns: u64) -> &[Au] {
@@ -104,7 +104,7 @@ fn span(aus: &[Au], start_ns: u64, end_ns: u64) -> &[Au] {
         .unwrap_or(0);
     let end = aus[first..]
         .iter()
-        .position(|a| a.dts_ns.or(a.pts_ns).is_some_and(|t| t > end_ns))
+        .position(|a| a.decode_time_ns().is_some_and(|t| t > end_ns))
         .map_or(aus.len(), |i| first + i);
     &aus[first..end.max(first + 1).min(aus.len())]
 }

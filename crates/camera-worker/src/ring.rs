@@ -23,6 +23,12 @@ impl Au {
     pub fn time_ns(&self) -> Option<u64> {
         self.pts_ns.or(self.dts_ns)
     }
+
+    /// The time it is decoded at, to cut a run of units by: DTS, else PTS. Never after its
+    /// PTS, so a cut at the first unit decoded past a time keeps every frame shown up to it.
+    pub fn decode_time_ns(&self) -> Option<u64> {
+        self.dts_ns.or(self.pts_ns)
+    }
 }
 
 #[derive(Default)]
@@ -171,7 +177,7 @@ impl Ring {
         let mut out = Vec::new();
         for a in aus.iter().skip(first) {
             // Decode order: stop at the first unit whose decode time is past the end.
-            if a.dts_ns.or(a.pts_ns).is_some_and(|t| t > end_ns) || a.caps != *caps {
+            if a.decode_time_ns().is_some_and(|t| t > end_ns) || a.caps != *caps {
                 break;
             }
             out.push(a.clone());
