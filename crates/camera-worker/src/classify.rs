@@ -35,6 +35,8 @@ pub enum Reason {
     CutByFlash,
     /// Along a meteor just reported, at the same time: a second track of it.
     SameMeteor,
+    /// Still being seen when the stream was lost: its end was not seen.
+    CutByStreamLoss,
 }
 
 impl Reason {
@@ -58,6 +60,7 @@ impl Reason {
             Reason::ContinuedLater => "continued_later",
             Reason::CutByFlash => "cut_by_flash",
             Reason::SameMeteor => "same_meteor",
+            Reason::CutByStreamLoss => "cut_by_stream_loss",
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct Engine {
     lead_ns: i64,
     state: Option<State>,
     frames: u64,
+    /// Stream seconds of the last frame processed.
+    last_t: f64,
     flashes_before: u64,
     rejected: BTreeMap<Reason, u64>,
     /// The current frame's candidates (reused: the per-frame path does not allocate).
@@ -63,6 +65,7 @@ impl Engine {
             lead_ns: 0,
             state: None,
             frames: 0,
+            last_t: 0.0,
             flashes_before: 0,
             rejected: BTreeMap::new(),
             candidates: Vec::new(),
@@ -104,6 +107,7 @@ impl Engine {
         }
         let origin = *self.origin_ns.get_or_insert(frame.pts_ns);
         let t = frame.pts_ns.saturating_sub(origin) as f64 / 1e9;
+        self.last_t = t;
         let mut events = Vec::new();
         let fps = if frame.fps > 0.0 { frame.fps } else { 25.0 };
         let same = self.state.as_ref().map(|s| {
@@ -204,6 +208,34 @@ impl Engine {
         }
         self.collect(&mut events, None);
         events
+    }
+
+    /// The stream was lost (an error, a stall, the camera gone): what follows is another
+    /// connection. Tracks seen in its last `scene::CUT_S` were cut by the loss, like a
+    /// track a flash hides: their ends, which tell a meteor's fade from an aircraft, a bird
+    /// or a satellite going on, were never seen, and a piece of any of those passes for a
+    /// short meteor. They are refused (a meteor among them is logged); the rest end as at
+    /// the end of a stream. Distractors are in the sky far more of the time than meteors:
+    /// cut by a loss, they are what such a track nearly always is.
+    pub fn lost(&mut self) -> Vec<Event> {
+        if let Some(st) = self.state.as_mut() {
+            let geometry = st.geometry;
+            let cut = st.tracker.take_cut(self.last_t - scene::CUT_S);
+            for track in cut {
+                let (verdict, track) = classify::classify_parts(track, &self.params, geometry);
+                if let Verdict::Meteor { features, .. } = &verdict {
+                    tracing::info!(
+                        length_px = features.length_px.round(),
+                        duration_s = features.duration_s,
+                        "stream lost while following a meteor-like track: not reported, its \
+                         end was not seen"
+                    );
+                }
+                let verdict = refused(verdict, Some(Reason::CutByStreamLoss));
+                self.record(verdict, &track, geometry, &mut Vec::new());
+            }
+        }
+        self.finish()
     }
 
     /// Judges the tracks that finished, and the held ones now due (all of them at `now`

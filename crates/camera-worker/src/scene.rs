@@ -30,7 +30,7 @@ const SLOW: f32 = 0.05;
 /// A track ending this soon before a flash began, or starting this soon after the detector
 /// saw again, was cut by it. (A bird's last sighting came 0.13 s before a flash in a long
 /// distractor sky: the flash had begun to lift the background and hide it.)
-const CUT_S: f64 = 0.2;
+pub const CUT_S: f64 = 0.2;
 /// Moving objects this long (seconds) can carry fragments; their sightings are kept this
 /// long after they finished.
 const CARRIER_S: f64 = 1.0;

@@ -293,6 +293,16 @@ impl Tracker {
         self.trails.push_back(trail);
     }
 
+    /// Takes out the tracks in progress last seen at `since` or later, unjudged and
+    /// forgotten: their ends were cut off (see `Engine::lost`).
+    pub fn take_cut(&mut self, since: f64) -> Vec<Track> {
+        let (cut, kept) = std::mem::take(&mut self.active)
+            .into_iter()
+            .partition(|t| t.last().t >= since);
+        self.active = kept;
+        cut
+    }
+
     /// Ends every track (end of stream, or the stream was lost).
     pub fn finish_all(&mut self) {
         for done in std::mem::take(&mut self.active) {

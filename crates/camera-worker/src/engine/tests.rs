@@ -161,3 +161,57 @@ fn frames_sent_in_a_burst_at_connection_do_not_make_records_late() {
     let stopped = recorded_start_with_arrivals(|_| 5.0);
     assert!((stopped - 4.0).abs() < 0.15, "recorded at {stopped} s");
 }
+
+/// A light crossing at a meteor's pace (300 px/s) from `from` to `until` seconds.
+fn light_crossing(from: f64, until: f64) -> impl Fn(f64) -> Vec<(f32, f32, f32)> + Copy {
+    move |t| {
+        (from..until)
+            .contains(&t)
+            .then_some((100.0 + 300.0 * (t - from) as f32, 200.0, 60.0))
+            .into_iter()
+            .collect()
+    }
+}
+
+/// Runs `secs` of frames showing `dots(t)`, then ends the stream: lost or finished.
+fn run_then_end(
+    secs: f64,
+    dots: impl Fn(f64) -> Vec<(f32, f32, f32)>,
+    lost: bool,
+) -> (Engine, Vec<f64>) {
+    let mut eng = engine();
+    let mut reported = Vec::new();
+    for i in 0..(secs * FPS) as u64 {
+        reported.extend(eng.process(&frame(i, &dots(i as f64 / FPS))).unwrap());
+    }
+    reported.extend(if lost { eng.lost() } else { eng.finish() });
+    let starts = reported.iter().map(|e| e.start_offset_s).collect();
+    (eng, starts)
+}
+
+#[test]
+fn a_track_cut_by_a_lost_stream_is_not_reported() {
+    // A light crossing at a meteor's pace from 2.5 s, still in view when the stream goes at
+    // 2.9 s: a short straight streak with no end seen (an aircraft, a bird, or a meteor).
+    let crossing = light_crossing(2.5, 4.0);
+    let (eng, starts) = run_then_end(2.9, crossing, true);
+    assert!(starts.is_empty(), "reported at {starts:?}");
+    assert_eq!(
+        eng.rejected().get(&Reason::CutByStreamLoss),
+        Some(&1),
+        "{:?}",
+        eng.rejected()
+    );
+    // Had the stream ended there (a recording's end), the same streak counts.
+    let (_, starts) = run_then_end(2.9, crossing, false);
+    assert_eq!(starts.len(), 1, "{starts:?}");
+}
+
+#[test]
+fn a_meteor_over_before_the_stream_is_lost_is_reported() {
+    // Over at 2.6 s; the stream goes at 2.9 s, while the tracker still waits for more of it.
+    let meteor = light_crossing(2.2, 2.6);
+    let (eng, starts) = run_then_end(2.9, meteor, true);
+    assert_eq!(starts.len(), 1, "{starts:?}, refused {:?}", eng.rejected());
+    assert!((starts[0] - 2.2).abs() < 0.1, "{starts:?}");
+}

@@ -207,10 +207,14 @@ impl Streamer {
             }
         };
         drop(stream);
-        // Tracks cut off by a lost stream end here; a meteor may still be among them, and the
-        // classifier is as strict with them as with any other track.
+        // A lost stream cuts the tracks it was following (see `Engine::lost`); at shutdown the
+        // stream was fine to the end, and what it showed is judged as it is.
         if let Some((mut eng, _)) = engine.take() {
-            self.submit(eng.finish());
+            let events = match end {
+                End::Lost(_) => eng.lost(),
+                End::Shutdown => eng.finish(),
+            };
+            self.submit(events);
         }
         sh.ring.set_eos();
         if !sh.writer.flush(Duration::from_secs(20)) {
