@@ -1,5 +1,7 @@
 //! The engine on synthetic frames: a slow meteor is held for a second look and reported
-//! while the stream goes on; a slow object that comes back after a pause is not.
+//! while the stream goes on; a slow object that comes back after a pause is not; records of
+//! a connection's burst are not late; a track cut by a lost stream is refused, one that
+//! ended before the loss is not.
 
 use super::*;
 use crate::ingest::Frame;
