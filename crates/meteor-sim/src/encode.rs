@@ -103,6 +103,9 @@ pub fn encode_mp4(scene: &Scene, path: &Path) -> Result<(), SimError> {
     let sink = make("filesink")?;
     enc.set_property_from_str("speed-preset", "ultrafast");
     enc.set_property_from_str("tune", "zerolatency");
+    // One thread: x264's sliced threads let rate control depend on which slice finishes
+    // first, so the same sky would encode (and be detected) differently on each run.
+    enc.set_property("threads", 1u32);
     enc.set_property("key-int-max", key_int);
     enc.set_property("bitrate", bitrate_kbps(w, h));
     mux.set_property("faststart", true);

@@ -26,8 +26,9 @@ use std::sync::{Arc, Mutex, Weak};
 
 const MAGIC: &[u8; 8] = b"MSIMAU01";
 /// Part of every cache key: bumped whenever a spec renders to different frames, so that
-/// loops cached by an older build are rendered again (2: seamless clouds, `Scene::looped`).
-const RENDER_REVISION: u32 = 2;
+/// loops cached by an older build are rendered again (2: seamless clouds, `Scene::looped`;
+/// 3: one x264 thread, one slice per frame).
+const RENDER_REVISION: u32 = 3;
 
 /// One rendered and encoded loop, ready to serve.
 pub(crate) struct EncodedLoop {
@@ -200,7 +201,11 @@ fn render(
     enc.set_property_from_str("tune", "zerolatency");
     let k = key_int(spec, keyframe_interval_s);
     match codec {
-        Codec::H264 => enc.set_property("key-int-max", k),
+        Codec::H264 => {
+            enc.set_property("key-int-max", k);
+            // Same bytes on every render (see `encode::encode_mp4`).
+            enc.set_property("threads", 1u32);
+        }
         Codec::H265 => enc.set_property("key-int-max", k as i32),
     }
     enc.set_property("bitrate", bitrate_kbps(w, h));
