@@ -171,13 +171,14 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     }
     // Insects, moths and lit birds near the lens: fat blobs. Meteors are thin streaks, and a
     // bright one that blooms wide also moves fast.
-    // (At least 4 processing pixels: a streak is a few pixels wide at any resolution.) A
-    // little less wide still counts when it does not fade at its ends: a meteor wide enough
-    // to come near is one that blooms, bright in the middle of its flight, while a lit bird
-    // keeps its brightness (and leaves the frame at it).
+    // (At least 4 processing pixels: a streak is a few pixels wide at any resolution.) Less
+    // wide still counts when it does not fade at its ends: a meteor wide enough to come near
+    // is one that blooms, bright in the middle of its flight, while a lit bird keeps its
+    // brightness (and leaves the frame at it). (Slow meteors of the simulated skies that do
+    // not fade measure at most 0.0039 diag across; two lit birds 0.0047 wide passed 0.0048.)
     let px = 1.0 / p.scale.clamp(0.1, 1.0) as f64;
     let fat = f.width_px > (0.0048 * diag).max(4.0 * px);
-    let plump_and_steady = f.width_px > (0.0048 * diag).max(3.5 * px) && f.end_brightness > 0.3;
+    let plump_and_steady = f.width_px > (0.0044 * diag).max(3.0 * px) && f.end_brightness > 0.3;
     if (fat || plump_and_steady) && f.speed_px_s < 0.3 * diag {
         return reject(Some(f), Reason::Diffuse);
     }

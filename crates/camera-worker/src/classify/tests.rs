@@ -209,6 +209,38 @@ fn a_bird_gliding_on_a_gentle_arc_is_curved_but_a_jittery_meteor_is_straight() {
     assert!(verdict(&wobbly).is_ok(), "{:?}", measure(&wobbly, G));
 }
 
+/// A blob `width` px across moving right at 180 px/s for 0.8 s, with brightness `peak(i)`.
+fn blob(width: f32, peak: impl Fn(u64) -> f32) -> Track {
+    let mut t = track((0..20).map(|i| (i, 500.0 + 7.2 * i as f32, 300.0, peak(i))));
+    for p in &mut t.points {
+        // A blob as wide as it is long, filling its box: `measure` reads `width` across.
+        (p.half_w, p.half_h) = (width / 2.0, width / 2.0);
+        (p.area, p.bbox_area) = (100, 100);
+    }
+    t
+}
+
+#[test]
+fn a_lit_bird_is_a_plump_steady_blob() {
+    // Two birds of a 30-minute distractor sky passed for meteors: 6.9 and 7.0 px wide at
+    // 720p, crossing at 160-180 px/s, as bright at their ends as in the middle (0.6), and
+    // flapping too gently to count as flapping.
+    let flapping = |i: u64| if i % 4 < 2 { 60.0 } else { 42.0 };
+    let diffuse = |t: &Track| (verdict(t) == Err(Reason::Diffuse), measure(t, G));
+    let (bird, f) = diffuse(&blob(6.9, flapping));
+    assert!(bird, "{f:?}");
+    // A meteor as wide fades in and out; a steady streak 5 px wide is no blob.
+    let fading = |i: u64| {
+        80.0 * (std::f32::consts::PI * (i as f32 + 0.5) / 20.0)
+            .sin()
+            .powi(3)
+    };
+    let meteor = blob(6.9, fading);
+    assert!(verdict(&meteor).is_ok(), "{:?}", measure(&meteor, G));
+    let (thin, f) = diffuse(&blob(5.0, flapping));
+    assert!(!thin, "{f:?}");
+}
+
 #[test]
 fn a_back_and_forth_flutter_is_rejected() {
     let t = track((0..16).map(|i| {
