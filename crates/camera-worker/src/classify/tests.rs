@@ -242,6 +242,35 @@ fn a_lit_bird_is_a_plump_steady_blob() {
 }
 
 #[test]
+fn a_speck_glued_to_a_meteor_s_start_does_not_bend_it() {
+    // A shower sky's meteor, 33 px a frame, picked up by a track that began with a 2-pixel
+    // noise speck a frame before it appeared, 25 px off its line.
+    let with_start = |area: u32, peak: f32| {
+        let mut t = track(
+            std::iter::once((100, 719.5, 218.5, peak)).chain((0..7).map(|i| {
+                (
+                    102 + i,
+                    699.0 + 31.5 * i as f32,
+                    184.0 + 10.5 * i as f32,
+                    60.0,
+                )
+            })),
+        );
+        t.points[0].area = area;
+        t
+    };
+    let t = with_start(2, 3.0);
+    assert_eq!(verdict(&t), Err(Reason::Curved), "{:?}", measure(&t, G));
+    let parts = |t: Track| classify_parts(t, &DetectionParams::default(), G);
+    let (v, part) = parts(t);
+    assert!(matches!(v, Verdict::Meteor { .. }), "{v:?}");
+    assert_eq!(part.points.len(), 7);
+    // A sighting as bright as the rest is no speck: the track stays refused.
+    let (v, _) = parts(with_start(6, 60.0));
+    assert!(matches!(v, Verdict::Rejected { .. }), "{v:?}");
+}
+
+#[test]
 fn a_back_and_forth_flutter_is_rejected() {
     let t = track((0..16).map(|i| {
         (
