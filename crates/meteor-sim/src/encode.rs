@@ -30,6 +30,24 @@ pub fn bitrate_kbps(width: u32, height: u32) -> u32 {
     (3000.0 * rel.powf(0.63)).round().max(200.0) as u32
 }
 
+/// The simulator's settings for its `x264enc` or `x265enc`, shared by rendered clips and
+/// served loops: fast, no lookahead, a keyframe every `key_int` frames, `bitrate_kbps`.
+pub(crate) fn configure_encoder(enc: &gst::Element, key_int: u32, w: u32, h: u32) {
+    enc.set_property_from_str("speed-preset", "ultrafast");
+    enc.set_property_from_str("tune", "zerolatency");
+    enc.set_property("bitrate", bitrate_kbps(w, h));
+    if enc.factory().is_some_and(|f| f.name() == "x265enc") {
+        enc.set_property("key-int-max", key_int as i32);
+        enc.set_property_from_str("log-level", "none");
+    } else {
+        enc.set_property("key-int-max", key_int);
+        // One thread: x264's sliced threads let rate control depend on which slice finishes
+        // first, so the same sky would encode (and be detected) differently on each run.
+        // (x265 gives the same bytes with its threads.)
+        enc.set_property("threads", 1u32);
+    }
+}
+
 /// `fps` as a GStreamer fraction: exact for integers, NTSC rates (29.97 = 30000/1001, ...)
 /// recognised, 1/1000 resolution otherwise.
 pub fn fps_fraction(fps: f64) -> gst::Fraction {
@@ -101,13 +119,7 @@ pub fn encode_mp4(scene: &Scene, path: &Path) -> Result<(), SimError> {
     let parse = make("h264parse")?;
     let mux = make("mp4mux")?;
     let sink = make("filesink")?;
-    enc.set_property_from_str("speed-preset", "ultrafast");
-    enc.set_property_from_str("tune", "zerolatency");
-    // One thread: x264's sliced threads let rate control depend on which slice finishes
-    // first, so the same sky would encode (and be detected) differently on each run.
-    enc.set_property("threads", 1u32);
-    enc.set_property("key-int-max", key_int);
-    enc.set_property("bitrate", bitrate_kbps(w, h));
+    configure_encoder(&enc, key_int, w, h);
     mux.set_property("faststart", true);
     sink.set_property("location", location);
     pipeline.add_many([&src, &enc, &parse, &mux, &sink])?;

@@ -11,7 +11,7 @@
 //! a u32 LE length and the access unit.
 
 use super::Codec;
-use crate::encode::{bitrate_kbps, fps_fraction};
+use crate::encode::{bitrate_kbps, configure_encoder, fps_fraction};
 use crate::error::SimError;
 use crate::scene::Scene;
 use crate::spec::RenderSpec;
@@ -197,21 +197,7 @@ fn render(
     let parse = make(codec.parser())?;
     let filter = make("capsfilter")?;
     let sink = make("appsink")?;
-    enc.set_property_from_str("speed-preset", "ultrafast");
-    enc.set_property_from_str("tune", "zerolatency");
-    let k = key_int(spec, keyframe_interval_s);
-    match codec {
-        Codec::H264 => {
-            enc.set_property("key-int-max", k);
-            // Same bytes on every render (see `encode::encode_mp4`).
-            enc.set_property("threads", 1u32);
-        }
-        Codec::H265 => enc.set_property("key-int-max", k as i32),
-    }
-    enc.set_property("bitrate", bitrate_kbps(w, h));
-    if codec == Codec::H265 {
-        enc.set_property_from_str("log-level", "none");
-    }
+    configure_encoder(&enc, key_int(spec, keyframe_interval_s), w, h);
     parse.set_property("config-interval", -1i32);
     let caps = gst::Caps::builder(codec.media_type())
         .field("stream-format", "byte-stream")
