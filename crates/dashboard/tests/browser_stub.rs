@@ -15,7 +15,7 @@ const T: Duration = Duration::from_secs(15);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_shows_cameras_reviews_and_settings() {
-    let b = Browser::start().await;
+    let mut b = Browser::start().await;
     // No `=` (it separates the name from the URL in CAMERAS), but HTML all the same.
     let evil = "Ostrava <b>&amp;</b> \"☄\"";
     let a = Stub::start("ostrava", None).await;
@@ -54,7 +54,7 @@ async fn page_shows_cameras_reviews_and_settings() {
     )
     .await;
 
-    b.c.goto(&d.url("/")).await.unwrap();
+    b.open(&d.url("/")).await;
     b.wait(
         "three camera cards",
         T,

@@ -22,7 +22,7 @@ async fn worker_record(w: &Worker, id: &str) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn meteor_to_review_in_a_browser() {
-    let b = Browser::start().await;
+    let mut b = Browser::start().await;
     let tmp = tempfile::tempdir().unwrap();
     // The first worker has a display name that looks like HTML; the second camera is H.265.
     let (sim, mut w) = fleet_codecs(2, &[Codec::H264, Codec::H265], tmp.path(), |i| {
@@ -53,7 +53,7 @@ async fn meteor_to_review_in_a_browser() {
     .await;
 
     // Every camera, with the right status.
-    b.c.goto(&d.url("/")).await.unwrap();
+    b.open(&d.url("/")).await;
     b.wait(
         "three cards",
         T,

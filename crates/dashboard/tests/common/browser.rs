@@ -6,6 +6,7 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{json, Value};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,8 @@ const LIMIT: Duration = Duration::from_secs(20);
 pub struct Browser {
     pub c: Client,
     driver: Child,
+    /// chromedriver's log, with Chromium's messages in it.
+    log: PathBuf,
 }
 
 impl Browser {
@@ -29,15 +32,20 @@ impl Browser {
     pub async fn start() -> Browser {
         for bin in [CHROMEDRIVER, CHROMIUM] {
             assert!(
-                std::path::Path::new(bin).exists(),
+                Path::new(bin).exists(),
                 "{bin} is missing: install Debian's chromium and chromium-driver (scripts/setup.sh)"
             );
         }
         let port = super::free_port();
+        // The driver's and the browser's own messages go to a file: when Chromium dies, its
+        // last words are what says why (see `open`).
+        let log = screenshot_dir().join(format!("chromedriver-{port}.log"));
         // Its own process group, so the Chromium it starts goes with it (see `Drop`).
         let driver = Command::new(CHROMEDRIVER)
             .process_group(0)
             .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .arg("--enable-chrome-logs")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -65,7 +73,35 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("WebDriver session");
-        Browser { c, driver }
+        Browser { c, driver, log }
+    }
+
+    /// The first navigation of a test. Chromium's renderer has, once in many CI runs, died on
+    /// it ("session deleted as the browser has closed the connection ... Unable to receive
+    /// message from renderer"), before the page ran any of its code. Nothing is lost by
+    /// starting again at that point, so the browser is replaced once, after printing what
+    /// Chromium logged; a second death fails the test. Later navigations use `c.goto`.
+    pub async fn open(&mut self, url: &str) {
+        let Err(e) = self.c.goto(url).await else {
+            return;
+        };
+        use fantoccini::error::{CmdError, ErrorStatus};
+        let died = match &e {
+            CmdError::Standard(w) => w.error == ErrorStatus::InvalidSessionId,
+            CmdError::NotW3C(v) => v.as_str() == Some("tab crashed"),
+            _ => false,
+        };
+        assert!(died, "opening {url}: {e}");
+        eprintln!(
+            "the browser died opening {url} ({e}); starting a new one. The end of {}:\n{}",
+            self.log.display(),
+            tail(&self.log, 40)
+        );
+        *self = Browser::start().await;
+        self.c
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("opening {url} in a new browser: {e}"));
     }
 
     /// Runs `js` (a function body: `return ...`).
@@ -183,7 +219,7 @@ impl Browser {
     }
 
     /// Saves a PNG screenshot as `<target>/test-screenshots/<name>.png`.
-    pub async fn shot(&self, name: &str) -> std::path::PathBuf {
+    pub async fn shot(&self, name: &str) -> PathBuf {
         let png = self.c.screenshot().await.expect("screenshot");
         let path = screenshot_dir().join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();
@@ -199,10 +235,25 @@ impl Browser {
 impl Drop for Browser {
     /// Ends chromedriver and the browser it started (its process group), also after a panic.
     fn drop(&mut self) {
+        // The log is kept when a test fails, beside its screenshots.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
         let _ = Command::new("kill")
             .args(["-KILL", "--", &format!("-{}", self.driver.id())])
             .stderr(Stdio::null())
             .status();
         let _ = self.driver.wait();
+    }
+}
+
+/// The last `n` lines of the file at `path` (or why it could not be read).
+fn tail(path: &Path, n: usize) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        }
+        Err(e) => format!("({e})"),
     }
 }
