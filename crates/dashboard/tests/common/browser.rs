@@ -92,10 +92,13 @@ impl Browser {
             _ => false,
         };
         assert!(died, "opening {url}: {e}");
+        // Kept under another name: dropping this browser removes its log.
+        let kept = self.log.with_extension("died.log");
+        let _ = std::fs::rename(&self.log, &kept);
         eprintln!(
             "the browser died opening {url} ({e}); starting a new one. The end of {}:\n{}",
-            self.log.display(),
-            tail(&self.log, 40)
+            kept.display(),
+            tail(&kept, 40)
         );
         *self = Browser::start().await;
         self.c
