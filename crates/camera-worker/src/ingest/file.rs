@@ -1,6 +1,6 @@
 //! Recorded video files: `filesrc ! parsebin`, whatever the container and codec.
 
-use super::pipeline::{attach_discard, attach_video_branch, Outputs, Stream, StreamEvent};
+use super::pipeline::{attach_discard, attach_video_branch, Outputs, Source, Stream, StreamEvent};
 use super::{Opener, Shrink, SourceError};
 use crate::ring::SharedRing;
 use gstreamer as gst;
@@ -86,7 +86,7 @@ impl Opener for FileOpener {
                     .map(|s| s.name().starts_with("video/"))
                     .unwrap_or(false);
                 if is_video && !have_video.swap(true, Ordering::SeqCst) {
-                    if let Err(e) = attach_video_branch(&pipeline, pad, out.clone()) {
+                    if let Err(e) = attach_video_branch(&pipeline, pad, out.clone(), Source::File) {
                         let _ = tx.try_send(StreamEvent::Error(format!("{source_name}: {e}")));
                     }
                 } else {

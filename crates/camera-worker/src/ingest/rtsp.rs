@@ -3,7 +3,7 @@
 //! metadata streams are drained into a fakesink so they never block the video. The jitter
 //! buffer of the video stream is kept (weakly) to count lost packets.
 
-use super::pipeline::{attach_discard, attach_video_branch, Outputs, Stream, StreamEvent};
+use super::pipeline::{attach_discard, attach_video_branch, Outputs, Source, Stream, StreamEvent};
 use super::{Opener, Shrink, SourceError};
 use crate::ring::SharedRing;
 use gstreamer as gst;
@@ -275,7 +275,7 @@ fn link_depay(
     depay.sync_state_with_parent().map_err(|e| e.to_string())?;
     parse.sync_state_with_parent().map_err(|e| e.to_string())?;
     let parse_src = parse.static_pad("src").expect("parsers have a src pad");
-    attach_video_branch(pipeline, &parse_src, out)?;
+    attach_video_branch(pipeline, &parse_src, out, Source::Live)?;
     let depay_sink = depay
         .static_pad("sink")
         .expect("depayloaders have a sink pad");
