@@ -1,17 +1,21 @@
-//! The part of every pipeline after the source's parser: a tee that sends compressed
-//! access units to the pre-roll ring and the decoder's frames to the detector.
+//! The part of every pipeline after the source's parser: a probe that keeps each compressed
+//! access unit in the pre-roll ring, and the decoder, whose frames go to the detector.
 //!
 //! ```text
-//! <parsed video pad> ! tee ! queue ! appsink(au)   -> ring (clips are remuxed from here)
-//!                          ! [queue !] decodebin ! videoconvert ! appsink(raw) -> Stream
+//! <parsed video pad> --probe--> ring (clips are remuxed from here)
+//!                    ! [queue !] decodebin ! videoconvert ! appsink -> Stream
 //! ```
-//! On a camera the decoder runs in the thread that feeds the tee (the jitter buffer's), as in
-//! a bare `rtspsrc ! ... ! avdec_h264` decode. With a queue in front of it, that thread woke
-//! for every RTP packet instead of once per burst: about 1250 context switches a second
-//! against 300 on a 720p30 stream, and a little more CPU (see `Source`). A file keeps
-//! that queue: there the demuxer and the decoder working side by side are faster. The ring's
-//! branch always has its queue: a prerolling sink holds the thread that pushed to it, so at
-//! most one of a tee's branches may go without.
+//! On a camera the decoder runs in the thread that hands over the parsed stream (the jitter
+//! buffer's), as in a bare `rtspsrc ! ... ! avdec_h264` decode. With a queue in front of it,
+//! that thread woke for every RTP packet instead of once per burst: about 1250 context
+//! switches a second against 300 on a 720p30 stream, and a little more CPU (see `Source`).
+//! A file keeps that queue: there the demuxer and the decoder working side by side are
+//! faster.
+//!
+//! The ring takes its units from a pad probe, in the same thread: a reference to the buffer,
+//! kept under a lock. It used to be a `tee` branch with its own queue, thread and appsink,
+//! which woke 30 times a second and cost a 720p30 worker about 0.3 % of a core (see
+//! docs/operations.md).
 //!
 //! `videoconvert` is a passthrough for the planar YUV formats decoders emit; the detector only
 //! reads their first (Y) plane, so no colour conversion runs per frame.
@@ -186,19 +190,13 @@ pub(crate) fn attach_video_branch(
     out: Outputs,
     source: Source,
 ) -> Result<(), String> {
-    let tee = make("tee")?;
-    let au_queue = make("queue")?;
     let dec_queue = match source {
         Source::Live => None,
         Source::File => Some(make("queue")?),
     };
     let decode = make("decodebin")?;
     // Sinks keep their last buffer by default; here that would pin one of the decoder's
-    // 3 MB frames (and one access unit) for nothing.
-    let au_sink = gst_app::AppSink::builder()
-        .sync(false)
-        .enable_last_sample(false)
-        .build();
+    // 3 MB frames for nothing.
     let raw_sink = gst_app::AppSink::builder()
         .sync(false)
         .enable_last_sample(false)
@@ -210,44 +208,21 @@ pub(crate) fn attach_video_branch(
         .build();
     let convert = make("videoconvert")?;
 
-    let mut elements = vec![
-        &tee,
-        &au_queue,
-        &decode,
-        &convert,
-        au_sink.upcast_ref(),
-        raw_sink.upcast_ref(),
-    ];
+    let mut elements = vec![&decode, &convert, raw_sink.upcast_ref()];
     elements.extend(dec_queue.as_ref());
     pipeline
         .add_many(elements.iter().copied())
         .map_err(|e| e.to_string())?;
-    gst::Element::link_many([&tee, &au_queue, au_sink.upcast_ref()]).map_err(|e| e.to_string())?;
-    match &dec_queue {
-        Some(q) => gst::Element::link_many([&tee, q, &decode]),
-        None => tee.link(&decode),
-    }
-    .map_err(|e| e.to_string())?;
+    let decode_in = match &dec_queue {
+        Some(q) => {
+            q.link(&decode).map_err(|e| e.to_string())?;
+            q.clone()
+        }
+        None => decode.clone(),
+    };
     gst::Element::link_many([&convert, raw_sink.upcast_ref()]).map_err(|e| e.to_string())?;
 
-    let ring = out.ring.clone();
-    au_sink.set_callbacks(
-        gst_app::AppSinkCallbacks::builder()
-            .new_sample(move |sink| {
-                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                if let (Some(buffer), Some(caps)) = (sample.buffer_owned(), sample.caps_owned()) {
-                    ring.push(buffer, caps);
-                }
-                Ok(gst::FlowSuccess::Ok)
-            })
-            .eos({
-                let ring = out.ring.clone();
-                move |_| ring.set_eos()
-            })
-            .build(),
-    );
-
-    install_frame_callbacks(&raw_sink, out);
+    install_frame_callbacks(&raw_sink, out.clone());
 
     let convert_sink = convert
         .static_pad("sink")
@@ -265,10 +240,44 @@ pub(crate) fn attach_video_branch(
     for el in elements {
         el.sync_state_with_parent().map_err(|e| e.to_string())?;
     }
-    let tee_sink = tee.static_pad("sink").expect("tee has a sink pad");
-    pad.link(&tee_sink)
+    keep_access_units(pad, out.ring);
+    let decode_sink = decode_in
+        .static_pad("sink")
+        .expect("the decoder has a sink pad");
+    pad.link(&decode_sink)
         .map_err(|e| format!("cannot link the video stream: {e:?}"))?;
     Ok(())
+}
+
+/// Hands every access unit leaving `pad` to the ring, in the thread that pushes it (a
+/// reference, never a copy), and tells the ring when the stream ends.
+fn keep_access_units(pad: &gst::Pad, ring: SharedRing) {
+    pad.add_probe(
+        gst::PadProbeType::BUFFER
+            | gst::PadProbeType::BUFFER_LIST
+            | gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |pad, info| {
+            match &info.data {
+                Some(gst::PadProbeData::Buffer(buffer)) => {
+                    if let Some(caps) = pad.current_caps() {
+                        ring.push(buffer.clone(), caps);
+                    }
+                }
+                Some(gst::PadProbeData::BufferList(list)) => {
+                    if let Some(caps) = pad.current_caps() {
+                        for buffer in list.iter_owned() {
+                            ring.push(buffer, caps.clone());
+                        }
+                    }
+                }
+                Some(gst::PadProbeData::Event(e)) if e.type_() == gst::EventType::Eos => {
+                    ring.set_eos();
+                }
+                _ => {}
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
 }
 
 /// Sends every decoded frame to the detector: shrunk here, while it is in cache, when the
