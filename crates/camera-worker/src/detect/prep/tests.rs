@@ -184,3 +184,47 @@ fn the_noise_map_settles_on_a_steady_deviation_at_a_slow_rate() {
     learn_deviation(&[255, 0, 255], &[0, units(255.0), 0], &mut dev, 1.0);
     assert_eq!(dev, [units(255.0), units(255.0), EXCLUDED]);
 }
+
+#[test]
+fn the_plane_passes_reach_every_pixel_once_however_long_the_plane() {
+    // Longer than the distance the passes fetch ahead, and not a whole number of cache
+    // lines: walked line by line, each pixel must get what it gets alone.
+    let len = 2 * 2048 + 32 * 7 + 13;
+    let now: Vec<u8> = (0..len).map(|i| (i * 37 % 251) as u8).collect();
+    let bg: Vec<u16> = (0..len).map(|i| units((i * 11 % 256) as f32)).collect();
+    let mut dev: Vec<u16> = (0..len)
+        .map(|i| {
+            if i % 97 == 0 {
+                EXCLUDED
+            } else {
+                (i * 131 % 4096) as u16
+            }
+        })
+        .collect();
+    let mut alone = dev.clone();
+    learn_deviation(&now, &bg, &mut dev, 0.25);
+    for i in 0..len {
+        learn_deviation(&now[i..=i], &bg[i..=i], &mut alone[i..=i], 0.25);
+    }
+    assert_eq!(dev, alone);
+
+    let mut thr = vec![0u8; len];
+    let mean = threshold_map(&dev, 2.5, 3, &mut thr);
+    let watched: Vec<f64> = dev
+        .iter()
+        .filter(|&&d| d != EXCLUDED)
+        .map(|&d| d as f64)
+        .collect();
+    let want_mean = watched.iter().sum::<f64>() / watched.len() as f64 / STEP as f64;
+    assert!((mean - want_mean).abs() < 1e-9, "{mean} for {want_mean}");
+    // Each pixel's threshold from its own deviation, the floor set by the plane's mean.
+    let floor = (0.5 * mean * STEP as f64) as f32;
+    for (i, &d) in dev.iter().enumerate() {
+        let want = if d == EXCLUDED {
+            255
+        } else {
+            ((d as f32).max(floor) * 2.5 / STEP as f32 + 1.0).clamp(0.0, 255.0) as u8
+        };
+        assert_eq!(thr[i], want.max(3), "pixel {i} (deviation {d})");
+    }
+}
