@@ -38,7 +38,7 @@ LIBS="libgstcodecparsers-1.0.so.0 libgstrtspserver-1.0.so.0"
 # meteor-sim render and serve). avdec_* come from gstreamer1.0-libav.
 ELEMENTS="rtspsrc rtph264depay rtph265depay rtpjpegdepay rtpmp4vdepay rtph264pay rtph265pay
   rtpbin udpsrc h264parse h265parse mpeg4videoparse av1parse jpegparse parsebin decodebin
-  videoconvert videoscale appsrc appsink tee queue filesrc filesink fakesink qtdemux
+  videoconvert videoscale appsrc appsink queue filesrc filesink fakesink qtdemux
   matroskademux mp4mux x264enc x265enc jpegdec avdec_h264 avdec_h265 typefind
   audiotestsrc audioconvert alawenc mulawenc avenc_aac aacparse rtppcmapay rtppcmupay
   rtpmp4gpay rtpgstpay"

@@ -95,9 +95,12 @@ fn h265_camera_gives_hvc1_clips_and_h264_browser_renditions() {
     let d = &found[0];
     let name = d.browser_clip_name();
     std::fs::remove_file(out.join(&name)).unwrap();
+    // That request decodes and encodes the clip while it waits: at nice 19, on a busy CI
+    // host, it has taken longer than the helper's usual 10 s.
     let r = w
         .http()
         .get(w.url(&format!("/files/{name}")))
+        .timeout(Duration::from_secs(60))
         .send()
         .unwrap();
     assert_eq!(r.status(), 200, "{}", w.logs());
