@@ -14,8 +14,8 @@
 //!
 //! The ring takes its units from a pad probe, in the same thread: a reference to the buffer,
 //! kept under a lock. It used to be a `tee` branch with its own queue, thread and appsink,
-//! which woke 30 times a second and cost a 720p30 worker about 0.3 % of a core (see
-//! docs/operations.md).
+//! which woke 30 times a second: side by side on a 720p30 stream the worker used about
+//! 0.55 % of a core less without it (7.11 % and 7.40 % against 7.67 % and 7.93 %).
 //!
 //! `videoconvert` is a passthrough for the planar YUV formats decoders emit; the detector only
 //! reads their first (Y) plane, so no colour conversion runs per frame.

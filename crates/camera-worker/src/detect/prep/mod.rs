@@ -85,8 +85,9 @@ const AHEAD: usize = 2048;
 /// The noise map is read every other frame (`learn_deviation`) and every eighth
 /// (`threshold_map`), and the decoder's work in between pushes it out of the core's cache:
 /// most of those passes' time went to waiting for its loads (`perf annotate`), which the
-/// hardware prefetcher did not hide. Fetched 4 KiB ahead, their CPU samples fell by about
-/// two thirds on a 720p30 camera (docs/operations.md). The frame and the background, read
+/// hardware prefetcher did not hide. Fetched 4 KiB ahead, on a 720p30 camera the first's
+/// CPU samples fell by about half and the second's by about three quarters
+/// (docs/operations.md). The frame and the background, read
 /// every frame, gained nothing measurable from the same, so they are left to the hardware.
 /// Only a hint, and a no-op where the instruction is not available here (aarch64 builds).
 #[inline(always)]
