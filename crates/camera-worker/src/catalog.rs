@@ -1,5 +1,6 @@
-//! The live worker's view of its detections: the records of `detections.jsonl` in memory,
-//! with the reviewer's labels and deletions from `annotations.jsonl` laid over them.
+//! The live worker's view of its detections: the records of `detections.jsonl` (indexed in
+//! memory, read back from the file when asked for; see `index`), with the reviewer's labels
+//! and deletions from `annotations.jsonl` laid over them.
 //!
 //! Both files are append-only (whole lines, synced), so a crash never loses a label or
 //! resurrects a deleted event: a deletion is a tombstone line, and a record whose id has a
@@ -7,8 +8,11 @@
 //! removes an event's files but keeps its record, marked `pruned`. Lines appended by another
 //! process (`camera-worker prune`) are picked up by [`Catalog::refresh`].
 
+mod index;
+
 use crate::store::Store;
 use chrono::{DateTime, Utc};
+use index::{Entry, Index};
 use meteor_core::Detection;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -91,7 +95,7 @@ pub enum CatalogError {
 pub struct Catalog {
     dir: PathBuf,
     /// Oldest first, as appended.
-    records: Vec<Detection>,
+    records: Index,
     labels: HashMap<String, Label>,
     deleted: HashSet<String>,
     pruned: HashSet<String>,
@@ -115,7 +119,7 @@ impl Catalog {
     /// warning naming file and line: one bad line must not keep a camera from starting.
     pub fn open(store: &Store) -> Catalog {
         let dir = store.dir().to_path_buf();
-        let records = read_lines::<Detection>(&store.jsonl_path());
+        let records = Index::open(&store.jsonl_path());
         let mut c = Catalog {
             dir: dir.clone(),
             records,
@@ -179,23 +183,25 @@ impl Catalog {
     }
 
     /// A record the writer just put on disk.
-    pub fn add(&mut self, d: Detection) {
+    pub fn add(&mut self, d: &Detection) {
         if !self.deleted.contains(&d.id) {
             self.records.push(d);
         }
     }
 
-    fn visible(&self) -> impl DoubleEndedIterator<Item = &Detection> {
+    fn visible(&self) -> impl DoubleEndedIterator<Item = &Entry> {
         self.records
+            .entries
             .iter()
-            .filter(|d| !self.deleted.contains(&d.id))
+            .filter(|e| !self.deleted.contains(&*e.id))
     }
 
-    fn view(&self, d: &Detection) -> Labelled {
-        let pruned = self.pruned.contains(&d.id);
-        let mut detection = d.clone();
+    /// The record as the API shows it, read back from its line.
+    fn view(&self, e: &Entry) -> Option<Labelled> {
+        let mut detection = self.records.load(e)?;
+        let pruned = self.pruned.contains(&*e.id);
         if detection.clip_browser.is_none() {
-            detection.clip_browser = self.browser.get(&d.id).cloned();
+            detection.clip_browser = self.browser.get(&*e.id).cloned();
         }
         if pruned {
             detection.clip = None;
@@ -203,25 +209,25 @@ impl Catalog {
             detection.composite = None;
             detection.composite_original = None;
         }
-        Labelled {
+        Some(Labelled {
             detection,
-            label: self.labels.get(&d.id).copied(),
+            label: self.labels.get(&*e.id).copied(),
             pruned,
-        }
+        })
     }
 
-    /// Records whose files retention may remove, oldest first: visible, not pruned yet, with
-    /// at least one file, and not labelled meteor when `keep_meteors`.
-    pub fn prunable(&self, keep_meteors: bool) -> Vec<Detection> {
-        let mut v: Vec<Detection> = self
+    /// Records whose files retention may remove, oldest first, as (id, start time): visible,
+    /// not pruned yet, with at least one file, and not labelled meteor when `keep_meteors`.
+    pub fn prunable(&self, keep_meteors: bool) -> Vec<(String, DateTime<Utc>)> {
+        let mut v: Vec<&Entry> = self
             .visible()
-            .filter(|d| !self.pruned.contains(&d.id))
-            .filter(|d| d.clip.is_some() || d.composite.is_some() || d.composite_original.is_some())
-            .filter(|d| !(keep_meteors && self.labels.get(&d.id) == Some(&Label::Meteor)))
-            .cloned()
+            .filter(|e| e.files && !self.pruned.contains(&*e.id))
+            .filter(|e| !(keep_meteors && self.labels.get(&*e.id) == Some(&Label::Meteor)))
             .collect();
         v.sort_by(|a, b| a.start_time.cmp(&b.start_time).then(a.id.cmp(&b.id)));
-        v
+        v.into_iter()
+            .map(|e| (e.id.to_string(), e.start_time))
+            .collect()
     }
 
     /// Removes the event's files for good and marks its record `pruned`; returns the bytes
@@ -229,9 +235,10 @@ impl Catalog {
     pub fn prune(&mut self, id: &str) -> Result<u64, CatalogError> {
         let d = self
             .records
+            .entries
             .iter()
-            .find(|d| d.id == id)
-            .cloned()
+            .find(|e| &*e.id == id)
+            .and_then(|e| self.records.load(e))
             .ok_or_else(|| CatalogError::NotFound(id.to_string()))?;
         let a = Annotation {
             pruned: true,
@@ -290,13 +297,13 @@ impl Catalog {
 
     pub fn newest(&self) -> Option<Labelled> {
         self.visible()
-            .max_by_key(|d| d.start_time)
-            .map(|d| self.view(d))
+            .max_by_key(|e| e.start_time)
+            .and_then(|e| self.view(e))
     }
 
     /// Matching records, newest first, and how many matched before paging.
     pub fn list(&self, q: &Query) -> (usize, Vec<Labelled>) {
-        let mut hits: Vec<&Detection> = self
+        let mut hits: Vec<&Entry> = self
             .visible()
             .filter(|d| q.since.is_none_or(|s| d.start_time >= s))
             .filter(|d| q.until.is_none_or(|u| d.start_time <= u))
@@ -307,13 +314,15 @@ impl Catalog {
             .into_iter()
             .skip(q.offset)
             .take(q.limit)
-            .map(|d| self.view(d))
+            .filter_map(|e| self.view(e))
             .collect();
         (total, page)
     }
 
     pub fn get(&self, id: &str) -> Option<Labelled> {
-        self.visible().find(|d| d.id == id).map(|d| self.view(d))
+        self.visible()
+            .find(|e| &*e.id == id)
+            .and_then(|e| self.view(e))
     }
 
     pub fn set_label(&mut self, id: &str, label: Option<Label>) -> Result<Labelled, CatalogError> {
@@ -350,20 +359,6 @@ impl Catalog {
     fn append(&self, a: &Annotation) -> Result<(), CatalogError> {
         let path = self.dir.join(ANNOTATIONS);
         crate::store::append_line(&path, a).map_err(|e| CatalogError::Io(path.clone(), e))
-    }
-}
-
-fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Vec<T> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_lines(&text, path)
-            .into_iter()
-            .map(|(v, _)| v)
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => {
-            tracing::warn!(file = %path.display(), error = %e, "cannot read");
-            Vec::new()
-        }
     }
 }
 

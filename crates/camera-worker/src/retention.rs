@@ -79,8 +79,8 @@ pub fn apply(
         .max_age_days
         .map(|d| now - chrono::Duration::milliseconds((d * 86_400_000.0) as i64));
     let mut usage = disk::usage(dir).ok();
-    for d in candidates {
-        let too_old = cutoff.is_some_and(|c| d.start_time < c);
+    for (id, start_time) in candidates {
+        let too_old = cutoff.is_some_and(|c| start_time < c);
         let too_full = match (policy.max_disk_percent, usage) {
             (Some(limit), Some(u)) => u.used_percent() > limit,
             _ => false,
@@ -91,9 +91,11 @@ pub fn apply(
             break;
         }
         let freed = if dry_run {
-            file_sizes(dir, &d)
+            catalog
+                .get(&id)
+                .map_or(0, |l| file_sizes(dir, &l.detection))
         } else {
-            catalog.prune(&d.id)?
+            catalog.prune(&id)?
         };
         out.pruned += 1;
         out.freed_bytes += freed;

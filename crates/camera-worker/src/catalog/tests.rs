@@ -85,7 +85,7 @@ fn labels_and_deletions_survive_a_restart() {
     assert!(again.get("b").is_none(), "a deleted detection came back");
     assert_eq!(again.total(), 1);
     // The writer re-adding the same id (a replayed record) does not resurrect it either.
-    again.add(record("b", 2));
+    again.add(&record("b", 2));
     assert!(again.get("b").is_none());
     assert!(matches!(again.delete("b"), Err(CatalogError::NotFound(_))));
     assert!(matches!(
@@ -106,6 +106,61 @@ fn a_corrupt_line_is_skipped_not_fatal() {
     store.append(&record("b", 2)).unwrap();
     let cat = Catalog::open(&store);
     assert_eq!(cat.total(), 2);
+}
+
+#[test]
+fn a_record_is_read_back_from_its_line() {
+    let (_dir, store) = store_with(&[("a", 1), ("b", 2)]);
+    let mut cat = Catalog::open(&store);
+    let mut c = record("c", 3);
+    c.track = vec![[0.1, 10.0, 20.0], [0.2, 12.5, 21.0]];
+    store.append(&c).unwrap();
+    cat.add(&c);
+    assert_eq!(cat.get("c").unwrap().detection, c);
+    assert_eq!(cat.get("a").unwrap().detection, record("a", 1));
+    let ids: Vec<String> = cat
+        .list(&Query {
+            limit: 10,
+            ..Query::default()
+        })
+        .1
+        .into_iter()
+        .map(|l| l.detection.id)
+        .collect();
+    assert_eq!(ids, ["c", "b", "a"]);
+    assert_eq!(Catalog::open(&store).get("c").unwrap().detection, c);
+}
+
+#[test]
+fn a_record_added_without_its_line_last_is_found_by_reading_the_file_again() {
+    let (_dir, store) = store_with(&[("a", 1)]);
+    let mut cat = Catalog::open(&store);
+    // Two records appended before the catalog hears of the first.
+    store.append(&record("b", 2)).unwrap();
+    store.append(&record("c", 3)).unwrap();
+    cat.add(&record("b", 2));
+    assert_eq!(cat.get("b").unwrap().detection.id, "b");
+    assert_eq!(cat.get("c").unwrap().detection.id, "c");
+    cat.add(&record("c", 3));
+    assert_eq!(cat.total(), 3);
+}
+
+#[test]
+fn a_file_cut_behind_the_catalog_never_gives_another_record() {
+    let (dir, store) = store_with(&[("a", 1), ("b", 2)]);
+    let cat = Catalog::open(&store);
+    // Rewritten by hand: `b` alone, where `a` was.
+    let path = dir.path().join(crate::store::JSONL);
+    let b_line = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    std::fs::write(&path, format!("{b_line}\n")).unwrap();
+    assert!(cat.get("a").is_none());
+    assert!(cat.get("b").is_none());
+    assert_eq!(Catalog::open(&store).get("b").unwrap().detection.id, "b");
 }
 
 #[test]

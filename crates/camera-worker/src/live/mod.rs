@@ -227,10 +227,7 @@ pub fn build(cmd: &RunCmd, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Shared>>
     let on_written = {
         let (catalog, renditions) = (catalog.clone(), renditions.clone());
         Box::new(move |d: &meteor_core::Detection| {
-            catalog
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .add(d.clone());
+            catalog.lock().unwrap_or_else(|p| p.into_inner()).add(d);
             renditions.submit(d);
         })
     };
