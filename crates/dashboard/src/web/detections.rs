@@ -111,7 +111,7 @@ fn parse_query(app: &App, raw: Option<&str>) -> Result<Query, ApiError> {
 /// The record as the dashboard shows it: `camera` is the dashboard's name for the camera
 /// (the worker's own is kept as `worker_camera`), plus the night and the proxied file URLs.
 pub fn decorate(app: &App, camera: &str, e: &Entry) -> Value {
-    let mut v = (*e.record).clone();
+    let mut v = e.record();
     let worker_camera = v["camera"].take();
     v["camera"] = camera.into();
     v["worker_camera"] = worker_camera;
