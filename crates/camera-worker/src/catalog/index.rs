@@ -9,7 +9,8 @@
 use chrono::{DateTime, Utc};
 use meteor_core::Detection;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// One record's place in `detections.jsonl`, and what filtering and sorting need.
@@ -37,6 +38,8 @@ impl Entry {
 /// The entries of a `detections.jsonl`, oldest first, as appended.
 pub(super) struct Index {
     path: PathBuf,
+    /// Opened once: records are read back with positioned reads, not an open per record.
+    file: Option<File>,
     pub entries: Vec<Entry>,
 }
 
@@ -46,6 +49,7 @@ impl Index {
     pub fn open(path: &Path) -> Index {
         let mut index = Index {
             path: path.to_path_buf(),
+            file: None,
             entries: Vec::new(),
         };
         let file = match File::open(path) {
@@ -56,7 +60,7 @@ impl Index {
                 return index;
             }
         };
-        let mut reader = BufReader::new(file);
+        let mut reader = BufReader::new(&file);
         let (mut offset, mut number, mut line) = (0u64, 0usize, Vec::new());
         loop {
             line.clear();
@@ -81,6 +85,7 @@ impl Index {
                 }
             }
         }
+        index.file = Some(file);
         index
     }
 
@@ -91,6 +96,10 @@ impl Index {
             return;
         };
         line.push(b'\n');
+        if self.file.is_none() {
+            // The worker's first record: the file did not exist when the index was read.
+            self.file = File::open(&self.path).ok();
+        }
         let at = std::fs::metadata(&self.path)
             .map(|m| m.len())
             .unwrap_or(0)
@@ -108,14 +117,16 @@ impl Index {
             }
         }
         tracing::warn!(file = %self.path.display(), id = %d.id, "the new record is not the file's last line; reading the file again");
-        self.entries = Index::open(&self.path).entries;
+        *self = Index::open(&self.path);
     }
 
     fn bytes(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
-        let mut f = File::open(&self.path)?;
-        f.seek(SeekFrom::Start(offset))?;
+        let f = self
+            .file
+            .as_ref()
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))?;
         let mut buf = vec![0; len];
-        f.read_exact(&mut buf)?;
+        f.read_exact_at(&mut buf, offset)?;
         Ok(buf)
     }
 
