@@ -103,6 +103,9 @@ fn check_files(out: &std::path::Path, d: &Detection) {
         let bytes = std::fs::read(out.join(img)).unwrap();
         assert_eq!(&bytes[..2], &[0xFF, 0xD8], "{img} is not a JPEG");
     }
+    // The stack decoded from the pre-roll holds the whole track the record reports.
+    let original = out.join(d.composite_original.as_ref().unwrap());
+    common::check_track_in_composite(&original, d.start_xy, d.end_xy);
 }
 
 fn check_no_password(w: &Worker, url: &str) {
