@@ -1,12 +1,16 @@
 //! The per-camera cache of detection records, and the merged query over all cameras.
 //!
 //! Records are kept as the worker sent them (any field passes through) with the few parsed
-//! fields the filters need. The worker stays the source of truth: a full read replaces the
-//! cache, an incremental one merges into it. Changes made through the dashboard while a read
-//! is on its way are logged and laid over its result, so a stale page never brings back a
-//! record that was just deleted or undoes a label just set.
+//! fields the filters need; only the newest `CACHE_RECORDS` of a camera keep their text, the
+//! rest keep the parsed fields alone (a page showing one asks its worker for it), so the
+//! cache grows by a few dozen bytes a record, not kilobytes. The worker stays the source of
+//! truth: a full read replaces the cache, an incremental one merges into it. Changes made
+//! through the dashboard while a read is on its way are logged and laid over its result, so a
+//! stale page never brings back a record that was just deleted or undoes a label just set.
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,9 +24,9 @@ pub struct Entry {
     pub confidence: f64,
     /// `meteor`, `not_meteor` or `None`.
     pub label: Option<String>,
-    /// The record as JSON text: a parsed `Value` of a record with its track took about four
-    /// times the memory, and the cache holds every record of every camera.
-    record: Arc<str>,
+    /// The record as JSON text (a parsed `Value` of a record with its track took about four
+    /// times the memory); `None` once it is past the newest `CACHE_RECORDS`.
+    record: Option<Arc<str>>,
 }
 
 impl Entry {
@@ -43,14 +47,63 @@ impl Entry {
             start,
             confidence,
             label,
-            record: v.to_string().into(),
+            record: Some(v.to_string().into()),
         })
     }
 
-    /// The record as the worker sent it.
+    /// Parses a worker's record from its text, keeping the text when `whole`. Only the
+    /// filters' fields are parsed: a page of records read this way never exists as `Value`s,
+    /// which took some 12 KiB a record with its track and left the allocator holding tens of
+    /// MiB after a full read.
+    pub fn from_raw(raw: &RawValue, whole: bool) -> Option<Entry> {
+        #[derive(Deserialize)]
+        struct Fields {
+            id: String,
+            start_time: String,
+            #[serde(default)]
+            confidence: Value,
+            #[serde(default)]
+            label: Value,
+        }
+        let f: Fields = serde_json::from_str(raw.get()).ok()?;
+        let start = DateTime::parse_from_rfc3339(&f.start_time)
+            .ok()?
+            .with_timezone(&Utc);
+        Some(Entry {
+            id: f.id,
+            start,
+            confidence: f.confidence.as_f64().unwrap_or(0.0),
+            label: f
+                .label
+                .as_str()
+                .filter(|l| !l.is_empty() && *l != "none")
+                .map(str::to_string),
+            record: whole.then(|| raw.get().into()),
+        })
+    }
+
+    /// Whether the record's text is here (else its worker has it).
+    pub fn has_record(&self) -> bool {
+        self.record.is_some()
+    }
+
+    /// Drops the record's text, keeping what the filters need.
+    pub fn forget_record(&mut self) {
+        self.record = None;
+    }
+
+    /// The record as the worker sent it; without its text, the fields the cache keeps.
     pub fn record(&self) -> Value {
-        // Written by `from_value` from a `Value`, so it parses.
-        serde_json::from_str(&self.record).unwrap_or_default()
+        match &self.record {
+            // Written by `from_value` from a `Value`, so it parses.
+            Some(text) => serde_json::from_str(text).unwrap_or_default(),
+            None => serde_json::json!({
+                "id": self.id,
+                "start_time": self.start.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "confidence": self.confidence,
+                "label": self.label,
+            }),
+        }
     }
 }
 
@@ -60,6 +113,11 @@ type Edit = (String, Option<Entry>);
 #[derive(Debug, Default)]
 pub struct DetectionCache {
     entries: HashMap<String, Entry>,
+    /// How many of the newest records keep their text (`None`: all).
+    keep: Option<usize>,
+    /// The newest record whose text the last trim forgot: an edit of one as old or older
+    /// forgets it too.
+    forgot_from: Option<(DateTime<Utc>, String)>,
     /// A full read has completed at least once.
     pub synced: bool,
     pub last_full: Option<Instant>,
@@ -70,6 +128,24 @@ pub struct DetectionCache {
 }
 
 impl DetectionCache {
+    /// A cache whose newest `keep` records keep their text.
+    pub fn keeping(keep: usize) -> DetectionCache {
+        DetectionCache {
+            keep: Some(keep),
+            ..DetectionCache::default()
+        }
+    }
+
+    /// How many records a full read keeps whole (the worker lists newest first).
+    pub fn keep(&self) -> Option<usize> {
+        self.keep
+    }
+
+    /// Records whose text is held.
+    pub fn whole(&self) -> usize {
+        self.entries.values().filter(|e| e.has_record()).count()
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -126,6 +202,35 @@ impl DetectionCache {
         for (id, edit) in std::mem::take(&mut self.edits) {
             self.put(id, edit);
         }
+        self.trim();
+    }
+
+    /// Forgets the text of every record but the newest `keep`.
+    fn trim(&mut self) {
+        let Some(keep) = self.keep else { return };
+        if self.whole() <= keep && self.forgot_from.is_some() {
+            // Nothing to forget, and the last cut still holds unless older records came in;
+            // an incremental read only brings newer ones.
+            return;
+        }
+        let mut all: Vec<(DateTime<Utc>, &str, bool)> = self
+            .entries
+            .values()
+            .map(|e| (e.start, e.id.as_str(), e.has_record()))
+            .collect();
+        all.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        self.forgot_from = all.get(keep).map(|(t, id, _)| (*t, id.to_string()));
+        let older: Vec<String> = all
+            .iter()
+            .skip(keep)
+            .filter(|(_, _, whole)| *whole)
+            .map(|(_, id, _)| id.to_string())
+            .collect();
+        for id in older {
+            if let Some(e) = self.entries.get_mut(&id) {
+                e.forget_record();
+            }
+        }
     }
 
     fn put(&mut self, id: String, edit: Option<Entry>) {
@@ -140,7 +245,12 @@ impl DetectionCache {
     }
 
     /// A change the worker confirmed: applied now, and again over the read in progress.
-    pub fn edit(&mut self, id: &str, edit: Option<Entry>) {
+    pub fn edit(&mut self, id: &str, mut edit: Option<Entry>) {
+        if let (Some(e), Some((t, from))) = (edit.as_mut(), &self.forgot_from) {
+            if (e.start, e.id.as_str()) <= (*t, from.as_str()) {
+                e.forget_record();
+            }
+        }
         if self.reading {
             self.edits.push((id.to_string(), edit.clone()));
         }
@@ -256,6 +366,14 @@ mod tests {
             "label": null, "clip": "meteor_a.mp4", "future_field": {"x": [1, 2.5]},
             "track": [[0.1, 10.0, 20.5], [0.2, 12.0, 21.0]]});
         assert_eq!(Entry::from_value(v.clone()).unwrap().record(), v);
+        // Read from a worker's page: the same, from the text as it came.
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let raw = RawValue::from_string(text).unwrap();
+        let e = Entry::from_raw(&raw, true).unwrap();
+        assert_eq!((e.id.as_str(), e.confidence, e.record()), ("a", 0.9, v));
+        assert!(!Entry::from_raw(&raw, false).unwrap().has_record());
+        let bad = RawValue::from_string(r#"{"id": "b", "start_time": "yesterday"}"#.into());
+        assert!(Entry::from_raw(&bad.unwrap(), true).is_none());
     }
 
     #[test]
@@ -335,5 +453,43 @@ mod tests {
         };
         assert_eq!(q.run(caches).0, 2);
         assert!("maybe".parse::<LabelFilter>().is_err());
+    }
+
+    #[test]
+    fn only_the_newest_records_keep_their_text() {
+        let full = |id: &str, h: u32| {
+            Entry::from_value(
+                json!({"id": id, "start_time": format!("2026-11-23T0{h}:00:00.000Z"),
+                "confidence": 0.5, "label": null, "clip": format!("{id}.mp4")}),
+            )
+            .unwrap()
+        };
+        let mut c = DetectionCache::keeping(2);
+        c.finish_full((1..=5).map(|h| full(&format!("r{h}"), h)).collect());
+        assert_eq!((c.len(), c.whole()), (5, 2));
+        assert!(c.get("r5").unwrap().has_record() && c.get("r4").unwrap().has_record());
+        let old = c.get("r3").unwrap();
+        assert!(!old.has_record());
+        // Without its text an entry still answers with what the filters use.
+        assert_eq!(
+            old.record(),
+            json!({"id": "r3", "start_time": "2026-11-23T03:00:00.000Z", "confidence": 0.5,
+                "label": null})
+        );
+        // A label set on an old record does not bring its text back into the cache...
+        let mut labelled = full("r1", 1);
+        labelled.label = Some("meteor".into());
+        c.edit("r1", Some(labelled));
+        assert!(!c.get("r1").unwrap().has_record());
+        assert_eq!(c.get("r1").unwrap().label.as_deref(), Some("meteor"));
+        // ...a new record pushes the oldest whole one out...
+        c.begin_read();
+        c.finish_incremental(vec![full("r6", 6)]);
+        assert_eq!(c.whole(), 2);
+        assert!(c.get("r6").unwrap().has_record() && !c.get("r4").unwrap().has_record());
+        // ...and an unbounded cache keeps them all.
+        let mut all = DetectionCache::default();
+        all.finish_full((1..=5).map(|h| full(&format!("r{h}"), h)).collect());
+        assert_eq!(all.whole(), 5);
     }
 }

@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// made elsewhere); new ones are read incrementally at every poll.
     #[arg(long, env = "RESYNC_INTERVAL", default_value = "300", value_parser = parse_duration)]
     pub resync_interval: Duration,
+    /// Records of each camera kept whole in memory, the newest ones. Older records keep only
+    /// what the filters need (a few dozen bytes); a page showing one reads it from its worker.
+    #[arg(long, env = "CACHE_RECORDS", default_value_t = 2000)]
+    pub cache_records: usize,
     /// How often the dashboard checks itself (workers answering, clock) and logs problems.
     #[arg(long, env = "SELF_CHECK_INTERVAL", default_value = "300", value_parser = parse_duration)]
     pub self_check_interval: Duration,
@@ -99,6 +103,7 @@ pub struct Config {
     pub resync_interval: Duration,
     pub preview_interval: Duration,
     pub self_check_interval: Duration,
+    pub cache_records: usize,
 }
 
 impl Config {
@@ -149,6 +154,7 @@ impl Config {
             resync_interval: a.resync_interval,
             preview_interval: a.preview_interval,
             self_check_interval: a.self_check_interval,
+            cache_records: a.cache_records,
         })
     }
 }

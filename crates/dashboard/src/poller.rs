@@ -154,7 +154,10 @@ fn counts_disagree(cam: &Camera) -> bool {
 /// One read of the worker's records into the cache; false when it failed.
 pub async fn read_once(app: &App, cam: &Camera, full: bool, since: Option<DateTime<Utc>>) -> bool {
     cam.cache_mut().begin_read();
-    match fetch(app, cam, since).await {
+    // A full read lists newest first: past the records kept whole, only the filters' fields
+    // are kept from the start, so a read never holds every record's text at once.
+    let keep = if full { cam.cache().keep() } else { None };
+    match fetch(app, cam, since, keep).await {
         Ok(entries) => {
             let n = entries.len();
             let mut c = cam.cache_mut();
@@ -174,11 +177,21 @@ pub async fn read_once(app: &App, cam: &Camera, full: bool, since: Option<DateTi
     }
 }
 
-/// Every record (since `since`), page by page.
+/// A page of `GET /detections`, its records left as text.
+#[derive(serde::Deserialize)]
+struct Page<'a> {
+    #[serde(default)]
+    total: usize,
+    #[serde(borrow)]
+    detections: Vec<&'a serde_json::value::RawValue>,
+}
+
+/// Every record (since `since`), page by page; past the first `keep`, without their text.
 async fn fetch(
     app: &App,
     cam: &Camera,
     since: Option<DateTime<Utc>>,
+    keep: Option<usize>,
 ) -> Result<Vec<Entry>, WorkerError> {
     let timeout = (app.config.request_timeout * 5).max(Duration::from_secs(10));
     let since = since
@@ -188,13 +201,15 @@ async fn fetch(
     let mut offset = 0usize;
     loop {
         let path = format!("/detections?limit={PAGE}&offset={offset}{since}");
-        let mut v = app.client.get_json(&cam.url, &path, timeout).await?;
-        let total = v["total"].as_u64().unwrap_or(0) as usize;
-        let Value::Array(list) = v["detections"].take() else {
-            return Err(WorkerError::BadBody("/detections has no list".into()));
-        };
-        let n = list.len();
-        out.extend(list.into_iter().filter_map(Entry::from_value));
+        let body = app.client.get_bytes(&cam.url, &path, timeout).await?;
+        let page: Page = serde_json::from_slice(&body)
+            .map_err(|e| WorkerError::BadBody(format!("/detections: {e}")))?;
+        let n = page.detections.len();
+        for raw in page.detections {
+            let whole = keep.is_none_or(|k| out.len() < k);
+            out.extend(Entry::from_raw(raw, whole));
+        }
+        let total = page.total;
         offset += n;
         if n == 0 || offset >= total {
             return Ok(out);

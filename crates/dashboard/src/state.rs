@@ -44,12 +44,13 @@ pub struct Camera {
 }
 
 impl Camera {
-    pub fn new(spec: &CameraSpec) -> Camera {
+    /// A camera whose cache keeps the newest `keep` records whole.
+    pub fn new(spec: &CameraSpec, keep: usize) -> Camera {
         Camera {
             name: spec.name.clone(),
             url: spec.url.clone(),
             status: RwLock::default(),
-            cache: RwLock::default(),
+            cache: RwLock::new(DetectionCache::keeping(keep)),
             wake: Notify::new(),
         }
     }
@@ -135,6 +136,7 @@ impl Camera {
             "window": pick("window"),
             "worker_detections": pick("detections"),
             "cached_detections": cache.len(),
+            "cached_whole": cache.whole(),
             "detections_synced": cache.synced,
             "detections_error": cache.last_error,
             "stats": stats,
@@ -159,7 +161,7 @@ impl App {
         let cameras: Vec<Arc<Camera>> = config
             .cameras
             .iter()
-            .map(|c| Arc::new(Camera::new(c)))
+            .map(|c| Arc::new(Camera::new(c, config.cache_records)))
             .collect();
         let by_name = cameras
             .iter()

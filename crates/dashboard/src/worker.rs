@@ -93,9 +93,8 @@ impl WorkerClient {
         path: &str,
         timeout: Duration,
     ) -> Result<Value, WorkerError> {
-        self.call(Method::GET, base, path, None, timeout)
-            .await
-            .map(|(_, v)| v.unwrap_or(Value::Null))
+        let (status, bytes) = self.send(Method::GET, base, path, None, timeout).await?;
+        Self::answer(status, &bytes).map(|(_, v)| v.unwrap_or(Value::Null))
     }
 
     /// A change (`PUT`, `DELETE`, ...) with the API token and an optional JSON body. Answers
@@ -107,24 +106,36 @@ impl WorkerClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(StatusCode, Option<Value>), WorkerError> {
-        self.call(
-            method,
-            base,
-            path,
-            body,
-            self.timeout.max(Duration::from_secs(10)),
-        )
-        .await
+        let timeout = self.timeout.max(Duration::from_secs(10));
+        let (status, bytes) = self.send(method, base, path, body, timeout).await?;
+        Self::answer(status, &bytes)
     }
 
-    async fn call(
+    /// `GET base+path` of a 2xx answer's body as it came, the whole call within `timeout`:
+    /// for the record lists, which are parsed without building a `Value` of every record.
+    pub async fn get_bytes(
+        &self,
+        base: &str,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<bytes::Bytes, WorkerError> {
+        let (status, bytes) = self.send(Method::GET, base, path, None, timeout).await?;
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        // Not a success: the error the worker's answer says.
+        Self::answer(status, &bytes).map(|_| bytes)
+    }
+
+    /// The request, and the answer's status and body.
+    async fn send(
         &self,
         method: Method,
         base: &str,
         path: &str,
         body: Option<&Value>,
         timeout: Duration,
-    ) -> Result<(StatusCode, Option<Value>), WorkerError> {
+    ) -> Result<(StatusCode, bytes::Bytes), WorkerError> {
         let mut req = self.http.request(method.clone(), format!("{base}{path}"));
         if method != Method::GET {
             if let Some(t) = &self.token {
@@ -140,17 +151,24 @@ impl WorkerClient {
             let bytes = resp.bytes().await.map_err(|e| reason(&e, timeout))?;
             Ok::<_, WorkerError>((status, bytes))
         };
-        let (status, bytes) = tokio::time::timeout(timeout, work)
+        tokio::time::timeout(timeout, work)
             .await
-            .map_err(|_| WorkerError::Timeout(timeout))??;
+            .map_err(|_| WorkerError::Timeout(timeout))?
+    }
+
+    /// An answer's JSON body, or the error its status and body say.
+    fn answer(
+        status: StatusCode,
+        bytes: &[u8],
+    ) -> Result<(StatusCode, Option<Value>), WorkerError> {
         let json = if bytes.is_empty() {
             None
         } else {
-            match serde_json::from_slice::<Value>(&bytes) {
+            match serde_json::from_slice::<Value>(bytes) {
                 Ok(v) => Some(v),
                 Err(e) if status.is_success() => return Err(WorkerError::BadBody(e.to_string())),
                 Err(_) => Some(serde_json::json!({
-                    "error": String::from_utf8_lossy(&bytes).chars().take(300).collect::<String>()
+                    "error": String::from_utf8_lossy(bytes).chars().take(300).collect::<String>()
                 })),
             }
         };

@@ -1,6 +1,7 @@
 //! The page in headless Chromium against stand-in workers: camera names that look like HTML
 //! stay text, statuses show, review keys label and delete (with confirmation), bulk actions,
-//! a settings error shown at its field, the chart. Screenshots go to
+//! a settings error shown at its field, the chart, records past the dashboard's cache read
+//! from their worker (and shown when it is silent). Screenshots go to
 //! `<target>/test-screenshots/stub-*.png`.
 
 mod common;
@@ -50,7 +51,15 @@ async fn page_shows_cameras_reviews_and_settings() {
     );
     let d = Dash::start(
         &cams,
-        &["--poll-interval", "500ms", "--preview-interval", "1"],
+        // One record of a camera kept whole: the others are read from their worker.
+        &[
+            "--poll-interval",
+            "500ms",
+            "--preview-interval",
+            "1",
+            "--cache-records",
+            "1",
+        ],
     )
     .await;
 
@@ -211,5 +220,12 @@ async fn page_shows_cameras_reviews_and_settings() {
     )
     .await;
     b.shot("stub-chart").await;
+
+    // The two older records of the first camera are past the cache: when their worker stops
+    // answering they keep their cards, which say so.
+    a.set_delay(Duration::from_secs(30));
+    b.c.goto(&d.url("/#review")).await.unwrap();
+    b.wait("cards of a silent worker", Duration::from_secs(30), "return [...document.querySelectorAll('.det .thumb.none')].filter(e => e.textContent === 'worker did not answer').length === 2").await;
+    b.shot("stub-review-worker-silent").await;
     b.close().await;
 }

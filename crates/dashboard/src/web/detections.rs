@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::StreamExt;
 use meteor_service::url_pairs;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -142,18 +143,35 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let q = parse_query(&app, raw.as_deref())?;
-    let caches: Vec<_> = app
-        .cameras
-        .iter()
-        .map(|c| (c.name.as_str(), c.cache()))
-        .collect();
-    let (total, page) = q.run(caches.iter().map(|(n, c)| (*n, &**c)));
-    let detections: Vec<Value> = page.iter().map(|(cam, e)| decorate(&app, cam, e)).collect();
-    let incomplete: Vec<&str> = caches
-        .iter()
-        .filter(|(n, c)| !c.synced && (q.cameras.is_empty() || q.cameras.iter().any(|x| x == n)))
-        .map(|(n, _)| *n)
-        .collect();
+    // The caches' locks are not held across the workers' answers below.
+    let (total, page, incomplete) = {
+        let caches: Vec<_> = app
+            .cameras
+            .iter()
+            .map(|c| (c.name.as_str(), c.cache()))
+            .collect();
+        let (total, page) = q.run(caches.iter().map(|(n, c)| (*n, &**c)));
+        let page: Vec<(String, Entry)> = page
+            .into_iter()
+            .map(|(cam, e)| (cam.to_string(), e.clone()))
+            .collect();
+        let incomplete: Vec<String> = caches
+            .iter()
+            .filter(|(n, c)| {
+                !c.synced && (q.cameras.is_empty() || q.cameras.iter().any(|x| x == n))
+            })
+            .map(|(n, _)| n.to_string())
+            .collect();
+        (total, page, incomplete)
+    };
+    let detections: Vec<Value> = futures_util::stream::iter(page)
+        .map(|(cam, e)| {
+            let app = &app;
+            async move { whole(app, &cam, e).await }
+        })
+        .buffered(WORKER_READS)
+        .collect()
+        .await;
     Ok(Json(json!({
         "total": total,
         "offset": q.offset,
@@ -163,17 +181,68 @@ pub async fn list(
     })))
 }
 
+/// Records of a page read from their workers at once, at most.
+const WORKER_READS: usize = 8;
+
+/// The decorated record of a page: from the cache when it holds the text, else read from its
+/// worker; when the worker cannot say, what the cache knows, with `record_error` saying why.
+async fn whole(app: &App, cam: &str, e: Entry) -> Value {
+    if e.has_record() {
+        return decorate(app, cam, &e);
+    }
+    match read_record(app, cam, &e.id).await {
+        Ok(full) => {
+            let mut full = full;
+            // A label set through the dashboard since the worker was read is the newer one.
+            full.label = e.label.clone();
+            decorate(app, cam, &full)
+        }
+        Err(why) => {
+            let mut v = decorate(app, cam, &e);
+            v["record_error"] = why.into();
+            v
+        }
+    }
+}
+
+/// One record asked from its worker.
+async fn read_record(app: &App, cam: &str, id: &str) -> Result<Entry, String> {
+    let c = app
+        .camera(cam)
+        .ok_or_else(|| format!("no camera {cam:?}"))?;
+    // A worker the poller found down is not waited for, page after page.
+    if c.status().reachable == Some(false) {
+        let why = c
+            .status()
+            .error
+            .clone()
+            .unwrap_or_else(|| "unreachable".into());
+        return Err(format!("{cam}: worker offline ({why})"));
+    }
+    let v = app
+        .client
+        .get_json(
+            &c.url,
+            &format!("/detections/{}", segment(id)),
+            app.config.request_timeout,
+        )
+        .await
+        .map_err(|e| format!("{cam}: {e}"))?;
+    Entry::from_value(v).ok_or_else(|| format!("{cam}: a record without id or start_time"))
+}
+
 fn camera<'a>(app: &'a App, name: &str) -> Result<&'a std::sync::Arc<Camera>, ApiError> {
     app.camera(name).ok_or_else(|| ApiError::no_camera(name))
 }
 
-/// One record: from the cache, else asked from the worker.
+/// One record: from the cache when it holds the text, else asked from the worker.
 pub async fn one(
     State(app): State<AppState>,
     Path((cam, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let c = camera(&app, &cam)?;
-    if let Some(e) = c.cache().get(&id) {
+    let cached = c.cache().get(&id).cloned();
+    if let Some(e) = cached.as_ref().filter(|e| e.has_record()) {
         return Ok(Json(decorate(&app, &cam, e)));
     }
     let v = app
@@ -185,12 +254,15 @@ pub async fn one(
         )
         .await
         .map_err(|e| ApiError::from_worker(&cam, e))?;
-    let e = Entry::from_value(v).ok_or_else(|| {
+    let mut e = Entry::from_value(v).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_GATEWAY,
             "the worker sent a record without id or start_time",
         )
     })?;
+    if let Some(known) = cached {
+        e.label = known.label;
+    }
     Ok(Json(decorate(&app, &cam, &e)))
 }
 

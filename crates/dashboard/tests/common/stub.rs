@@ -29,6 +29,8 @@ pub struct Inner {
     /// Authorization headers seen on changes.
     pub auth_seen: Vec<Option<String>>,
     pub list_calls: Vec<String>,
+    /// Ids asked for one at a time (`GET /detections/{id}`).
+    pub one_calls: Vec<String>,
 }
 
 pub type Shared = Arc<Mutex<Inner>>;
@@ -157,7 +159,9 @@ fn refused(i: &mut Inner, h: &HeaderMap) -> Option<Response> {
 }
 
 async fn one(State((s, _)): St, Path(id): Path<String>) -> Response {
-    let i = s.lock().unwrap();
+    wait(&s).await;
+    let mut i = s.lock().unwrap();
+    i.one_calls.push(id.clone());
     match i.records.iter().find(|r| r["id"] == id.as_str()) {
         Some(r) => Json(r.clone()).into_response(),
         None => err(StatusCode::NOT_FOUND, "no such detection", None),

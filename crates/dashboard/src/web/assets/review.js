@@ -61,7 +61,10 @@
     });
     const thumb = d.urls && d.urls.composite
       ? MW.el('img', { src: d.urls.composite, alt: '', loading: 'lazy', class: 'thumb' })
-      : MW.el('div', { class: 'thumb none' }, 'no image');
+      // An old record the dashboard does not keep, whose worker did not answer just now.
+      : d.record_error
+        ? MW.el('div', { class: 'thumb none', title: d.record_error }, 'worker did not answer')
+        : MW.el('div', { class: 'thumb none' }, 'no image');
     const badge = MW.el('span', { class: 'badge label-' + (d.label || 'none') },
       d.label === 'meteor' ? 'meteor' : d.label === 'not_meteor' ? 'not meteor' : 'unlabelled');
     const camDot = MW.el('span', { class: 'camdot', 'aria-hidden': 'true' });
@@ -78,7 +81,7 @@
     ),
     MW.el('div', { class: 'det-info' },
       MW.el('span', { class: 'conf', title: 'confidence' }, MW.pct(d.confidence)),
-      MW.el('span', { class: 'muted' }, (d.duration_s || 0).toFixed(1) + ' s'),
+      d.duration_s != null ? MW.el('span', { class: 'muted' }, d.duration_s.toFixed(1) + ' s') : null,
       d.urls && d.urls.clip ? MW.el('span', { class: 'muted' }, '▶ clip') : null,
       badge,
     ));
@@ -86,7 +89,7 @@
 
   function render() {
     const list = MW.$('review-list');
-    const sig = R.items.map((d) => R.key(d) + ':' + (d.label || '')).join('|');
+    const sig = R.items.map((d) => R.key(d) + ':' + (d.label || '') + (d.record_error ? '!' : '')).join('|');
     if (sig !== R.signature) {
       const cursorKey = R.items[R.cursor] && R.key(R.items[R.cursor]);
       R.signature = sig;
