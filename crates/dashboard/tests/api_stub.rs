@@ -5,32 +5,10 @@
 mod common;
 
 use common::stub::Stub;
-use common::{closed_port, free_port, wait_for, Dash};
+use common::{closed_port, free_port, ids, synced, wait_for, Dash};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::{Duration, Instant};
-
-fn ids(v: &Value) -> Vec<String> {
-    v["detections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-async fn synced(d: &Dash, name: &str, n: u64) {
-    wait_for(
-        &format!("{name} to have {n} cached detections"),
-        Duration::from_secs(10),
-        || async {
-            let c = d.camera(name).await;
-            (c["detections_synced"] == json!(true) && c["cached_detections"] == json!(n))
-                .then_some(())
-        },
-    )
-    .await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merged_detections_labels_deletes_settings_and_files() {
@@ -400,84 +378,4 @@ fn binary_healthcheck_and_config_errors() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(ok, "healthcheck against the running dashboard");
-}
-
-/// With `--cache-records 2` the dashboard holds the text of a camera's two newest records
-/// only: a page showing older ones reads them from their worker, whole and with the label
-/// set through the dashboard, and says which it could not read when the worker is slow.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_past_the_cache_are_read_from_their_worker() {
-    let w = Stub::start("cam", None).await;
-    let id = |h: u32| format!("20261123_0{h}0000_cccccc0{h}");
-    for h in 1..=5 {
-        w.add(
-            &id(h),
-            &format!("2026-11-23T0{h}:00:00.000Z"),
-            0.5 + f64::from(h) / 10.0,
-        );
-    }
-    let d = Dash::start(
-        &format!("cam={}", w.url()),
-        &[
-            "--poll-interval",
-            "300ms",
-            "--request-timeout",
-            "1s",
-            "--cache-records",
-            "2",
-        ],
-    )
-    .await;
-    synced(&d, "cam", 5).await;
-    assert_eq!(d.camera("cam").await["cached_whole"], 2);
-
-    let old = id(2);
-    let (st, rec) = d
-        .send(
-            Method::PUT,
-            &format!("/api/cameras/cam/detections/{old}/label"),
-            Some(json!({"label": "meteor"})),
-        )
-        .await;
-    assert_eq!((st, rec["label"].as_str()), (200, Some("meteor")), "{rec}");
-    // The worker answered the label with the whole record; it is not kept.
-    assert_eq!(d.camera("cam").await["cached_whole"], 2);
-
-    let v = d.json("/detections").await;
-    assert_eq!(ids(&v), (1..=5).rev().map(id).collect::<Vec<_>>());
-    let worker = w.inner.lock().unwrap().records.clone();
-    for got in v["detections"].as_array().unwrap() {
-        let want = worker.iter().find(|r| r["id"] == got["id"]).unwrap();
-        for (k, val) in want.as_object().unwrap() {
-            assert_eq!(&got[k], val, "{k} of {}", got["id"]);
-        }
-        assert!(got["urls"]["clip"].is_string() && got.get("record_error").is_none());
-    }
-    let mut asked = w.inner.lock().unwrap().one_calls.clone();
-    asked.sort();
-    assert_eq!(asked, [id(1), id(2), id(3)]);
-    let one = d.json(&format!("/api/cameras/cam/detections/{old}")).await;
-    assert_eq!(
-        (one["label"].as_str(), one["clip"].is_string()),
-        (Some("meteor"), true)
-    );
-
-    // A worker too slow to answer: the page comes within the request timeout, the newest
-    // records whole from the cache, the others with what the cache knows and why.
-    w.set_delay(Duration::from_secs(5));
-    let t = Instant::now();
-    let v = d.json("/detections?limit=3").await;
-    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
-    let page = v["detections"].as_array().unwrap();
-    assert!(page[..2].iter().all(|r| r["clip"].is_string()), "{v}");
-    assert_eq!(page[2]["id"], id(3).as_str());
-    assert_eq!(page[2]["confidence"], 0.8);
-    assert!(page[2]["clip"].is_null());
-    assert!(
-        page[2]["record_error"]
-            .as_str()
-            .unwrap()
-            .starts_with("cam: "),
-        "{v}"
-    );
 }

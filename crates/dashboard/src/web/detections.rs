@@ -164,10 +164,12 @@ pub async fn list(
             .collect();
         (total, page, incomplete)
     };
+    // One budget for the whole page, however many records it has to read.
+    let deadline = tokio::time::Instant::now() + app.config.request_timeout;
     let detections: Vec<Value> = futures_util::stream::iter(page)
         .map(|(cam, e)| {
             let app = &app;
-            async move { whole(app, &cam, e).await }
+            async move { whole(app, &cam, e, deadline).await }
         })
         .buffered(WORKER_READS)
         .collect()
@@ -185,12 +187,20 @@ pub async fn list(
 const WORKER_READS: usize = 8;
 
 /// The decorated record of a page: from the cache when it holds the text, else read from its
-/// worker; when the worker cannot say, what the cache knows, with `record_error` saying why.
-async fn whole(app: &App, cam: &str, e: Entry) -> Value {
+/// worker by `deadline`; when the worker cannot say, what the cache knows, with
+/// `record_error` saying why.
+async fn whole(app: &App, cam: &str, e: Entry, deadline: tokio::time::Instant) -> Value {
     if e.has_record() {
         return decorate(app, cam, &e);
     }
-    match read_record(app, cam, &e.id).await {
+    let read = tokio::time::timeout_at(deadline, read_record(app, cam, &e.id));
+    let read = read.await.unwrap_or_else(|_| {
+        Err(format!(
+            "{cam}: no answer within {:?}",
+            app.config.request_timeout
+        ))
+    });
+    match read {
         Ok(full) => {
             let mut full = full;
             // A label set through the dashboard since the worker was read is the newer one.

@@ -1,5 +1,6 @@
 //! Helpers shared by the dashboard's integration tests: a dashboard served in-process on a
-//! free port, HTTP helpers, free and closed ports, and waiting for a condition.
+//! free port, HTTP helpers, free and closed ports, waiting for a condition, and for a
+//! camera's cache.
 #![allow(dead_code)]
 
 pub mod browser;
@@ -8,7 +9,7 @@ pub mod workers;
 
 use clap::Parser;
 use dashboard::{App, Cli, Config};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -176,4 +177,28 @@ pub fn screenshot_dir() -> std::path::PathBuf {
     let d = target_dir().join("test-screenshots");
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// The ids of a `/detections` answer, in order.
+pub fn ids(v: &Value) -> Vec<String> {
+    v["detections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Waits until the dashboard's cache of camera `name` holds `n` records from a full read.
+pub async fn synced(d: &Dash, name: &str, n: u64) {
+    wait_for(
+        &format!("{name} to have {n} cached detections"),
+        Duration::from_secs(10),
+        || async {
+            let c = d.camera(name).await;
+            (c["detections_synced"] == json!(true) && c["cached_detections"] == json!(n))
+                .then_some(())
+        },
+    )
+    .await;
 }

@@ -25,6 +25,8 @@ pub struct Inner {
     pub deleted: Vec<String>,
     pub settings: Value,
     pub delay: Duration,
+    /// More delay for single records (`GET /detections/{id}`) alone.
+    pub one_delay: Duration,
     pub token: Option<String>,
     /// Authorization headers seen on changes.
     pub auth_seen: Vec<Option<String>>,
@@ -160,6 +162,8 @@ fn refused(i: &mut Inner, h: &HeaderMap) -> Option<Response> {
 
 async fn one(State((s, _)): St, Path(id): Path<String>) -> Response {
     wait(&s).await;
+    let d = s.lock().unwrap().one_delay;
+    tokio::time::sleep(d).await;
     let mut i = s.lock().unwrap();
     i.one_calls.push(id.clone());
     match i.records.iter().find(|r| r["id"] == id.as_str()) {
