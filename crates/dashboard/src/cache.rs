@@ -2,11 +2,12 @@
 //!
 //! Records are kept as the worker sent them (any field passes through) with the few parsed
 //! fields the filters need; only the newest `CACHE_RECORDS` of a camera keep their text, the
-//! rest keep the parsed fields alone (a page showing one asks its worker for it), so the
-//! cache grows by a few dozen bytes a record, not kilobytes. The worker stays the source of
-//! truth: a full read replaces the cache, an incremental one merges into it. Changes made
-//! through the dashboard while a read is on its way are logged and laid over its result, so a
-//! stale page never brings back a record that was just deleted or undoes a label just set.
+//! rest keep the parsed fields alone (a page showing one asks its worker for it), so what
+//! grows with the years of records is an index entry each, not their text (docs/dashboard.md
+//! has the figures). The worker stays the source of truth: a full read replaces the cache, an
+//! incremental one merges into it. Changes made through the dashboard while a read is on its
+//! way are logged and laid over its result, so a stale page never brings back a record that
+//! was just deleted or undoes a label just set.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -95,7 +96,7 @@ impl Entry {
     /// The record as the worker sent it; without its text, the fields the cache keeps.
     pub fn record(&self) -> Value {
         match &self.record {
-            // Written by `from_value` from a `Value`, so it parses.
+            // Written from a parsed `Value` or a raw value serde_json checked, so it parses.
             Some(text) => serde_json::from_str(text).unwrap_or_default(),
             None => serde_json::json!({
                 "id": self.id,
@@ -209,8 +210,7 @@ impl DetectionCache {
     fn trim(&mut self) {
         let Some(keep) = self.keep else { return };
         if self.whole() <= keep && self.forgot_from.is_some() {
-            // Nothing to forget, and the last cut still holds unless older records came in;
-            // an incremental read only brings newer ones.
+            // Nothing to forget, and edits already know where the cut is.
             return;
         }
         let mut all: Vec<(DateTime<Utc>, &str, bool)> = self
