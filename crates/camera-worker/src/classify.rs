@@ -37,6 +37,8 @@ pub enum Reason {
     SameMeteor,
     /// Still being seen when the stream was lost: its end was not seen.
     CutByStreamLoss,
+    /// Seen while the stream was damaged: packets lost, or a frame the decoder flagged.
+    DamagedStream,
 }
 
 impl Reason {
@@ -61,6 +63,7 @@ impl Reason {
             Reason::CutByFlash => "cut_by_flash",
             Reason::SameMeteor => "same_meteor",
             Reason::CutByStreamLoss => "cut_by_stream_loss",
+            Reason::DamagedStream => "damaged_stream",
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct Engine {
     /// The current frame's candidates (reused: the per-frame path does not allocate).
     candidates: Vec<crate::detect::Candidate>,
     corrupt_frames: u64,
+    /// Stream seconds of the last check for lost packets.
+    loss_checked_t: Option<f64>,
 }
 
 struct State {
@@ -70,6 +72,7 @@ impl Engine {
             rejected: BTreeMap::new(),
             candidates: Vec::new(),
             corrupt_frames: 0,
+            loss_checked_t: None,
         }
     }
 
@@ -103,6 +106,11 @@ impl Engine {
             // Concealed decoding errors look like motion: skipped, as a gap the tracker
             // bridges like any missed frame, and kept out of the background.
             self.corrupt_frames += 1;
+            if let (Some(origin), Some(st)) = (self.origin_ns, self.state.as_mut()) {
+                // The frames after it are patched from it until the next keyframe.
+                let t = frame.pts_ns.saturating_sub(origin) as f64 / 1e9;
+                st.scene.damaged(t - scene::CUT_S, t + scene::DAMAGE_S);
+            }
             return Ok(Vec::new());
         }
         let origin = *self.origin_ns.get_or_insert(frame.pts_ns);
@@ -198,6 +206,20 @@ impl Engine {
         self.frames += 1;
         self.collect(&mut events, Some(t));
         Ok(events)
+    }
+
+    /// The stream's transport was checked for lost packets (RTP over UDP, about once a
+    /// second): when some were lost since the last check, the frames from then until
+    /// `scene::DAMAGE_S` after now are doubtful. A lost packet takes a slice of a frame with
+    /// it; the decoder conceals it without always flagging the frame, and the patch drifts
+    /// like a faint object until the next keyframe.
+    pub fn loss_checked(&mut self, lost: bool) {
+        let since = self.loss_checked_t.unwrap_or(self.last_t);
+        if let (true, Some(st)) = (lost, self.state.as_mut()) {
+            st.scene
+                .damaged(since - scene::CUT_S, self.last_t + scene::DAMAGE_S);
+        }
+        self.loss_checked_t = Some(self.last_t);
     }
 
     /// Ends every track (end of stream or stream lost) and returns the meteors among them.

@@ -13,6 +13,10 @@
 //! * a second track along a meteor just reported, at the same time: a fast streak that
 //!   broke into two candidates in one frame, each followed on its own. One meteor, one event.
 //!
+//! * a track seen while the stream was damaged: a lost slice is concealed from a wrong
+//!   reference, and the patch drifts with the motion of the frames that follow until the next
+//!   keyframe, like a faint object (the decoder does not always flag those frames).
+//!
 //! A real meteor meets none of these: it does not ride on another object, nothing slow and
 //! steady carries on from its end, and lightning rarely strikes in the tenth of a second
 //! after it (and a sky with lightning hides meteors anyway).
@@ -34,6 +38,9 @@ pub const CUT_S: f64 = 0.2;
 /// Moving objects this long (seconds) can carry fragments; their sightings are kept this
 /// long after they finished.
 const CARRIER_S: f64 = 1.0;
+/// How long frames stay doubtful after a loss: a concealed patch drifts until the next
+/// keyframe, which most cameras send every 1 to 2 s.
+pub const DAMAGE_S: f64 = 2.0;
 const KEEP_S: f64 = 5.0;
 const MAX_KEPT: usize = 32;
 
@@ -51,6 +58,8 @@ pub struct Scene {
     blind: bool,
     /// Meteors reported lately: first and last sighting as (t, x, y).
     reported: VecDeque<[(f64, f32, f32); 2]>,
+    /// Spells of a damaged stream (stream seconds, from and to), oldest first.
+    damaged: VecDeque<(f64, f64)>,
 }
 
 impl Scene {
@@ -63,6 +72,7 @@ impl Scene {
             in_flash: false,
             blind: false,
             reported: VecDeque::new(),
+            damaged: VecDeque::new(),
         }
     }
 
@@ -89,6 +99,22 @@ impl Scene {
         }
         while self.reported.front().is_some_and(|r| t - r[1].0 > KEEP_S) {
             self.reported.pop_front();
+        }
+        while self.damaged.front().is_some_and(|&(_, to)| t - to > KEEP_S) {
+            self.damaged.pop_front();
+        }
+    }
+
+    /// Notes that the stream was damaged from `from` to `to` (stream seconds).
+    pub fn damaged(&mut self, from: f64, to: f64) {
+        match self.damaged.back_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => {
+                if self.damaged.len() == MAX_KEPT {
+                    self.damaged.pop_front();
+                }
+                self.damaged.push_back((from, to));
+            }
         }
     }
 
@@ -123,6 +149,13 @@ impl Scene {
     /// and those the scene kept.
     pub fn doubt(&self, track: &Track, active: &[Track]) -> Option<Reason> {
         let (first, last) = (track.first().t, track.last().t);
+        if self
+            .damaged
+            .iter()
+            .any(|&(from, to)| first <= to && last >= from)
+        {
+            return Some(Reason::DamagedStream);
+        }
         if self.flashes.iter().any(|&f| f > last && f - last <= CUT_S)
             || self
                 .sight_back
@@ -425,5 +458,22 @@ mod tests {
         assert_eq!(scene.doubt(&after, &[]), Some(Reason::CutByFlash));
         let later = mover(4, 11.4, 8, 700.0, 300.0, 175.0);
         assert_eq!(scene.doubt(&later, &[]), None);
+    }
+
+    #[test]
+    fn a_track_seen_while_the_stream_was_damaged_is_refused() {
+        let mut scene = Scene::new(1280, 720);
+        // Packets lost between the checks at 20 and 21 s: doubtful from 19.8 to 23 s.
+        scene.damaged(20.0 - CUT_S, 21.0 + DAMAGE_S);
+        for (start, refused) in [(22.5, true), (19.7, true), (19.0, false), (23.1, false)] {
+            let t = mover(1, start, 8, 500.0, 300.0, 175.0); // 0.233 s long
+            let want = refused.then_some(Reason::DamagedStream);
+            assert_eq!(scene.doubt(&t, &[]), want, "track from {start} s");
+        }
+        // A loss found at the next check lengthens the spell.
+        scene.damaged(22.0, 24.0);
+        assert_eq!(scene.damaged.len(), 1);
+        let later = mover(2, 23.1, 8, 500.0, 300.0, 175.0);
+        assert_eq!(scene.doubt(&later, &[]), Some(Reason::DamagedStream));
     }
 }

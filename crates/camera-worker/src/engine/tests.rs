@@ -1,7 +1,7 @@
 //! The engine on synthetic frames: a slow meteor is held for a second look and reported
 //! while the stream goes on; a slow object that comes back after a pause is not; records of
 //! a connection's burst are not late; a track cut by a lost stream is refused, one that
-//! ended before the loss is not.
+//! ended before the loss is not; a streak seen while packets were being lost is refused.
 
 use super::*;
 use crate::ingest::Frame;
@@ -216,4 +216,33 @@ fn a_meteor_over_before_the_stream_is_lost_is_reported() {
     let (eng, starts) = run_then_end(2.9, meteor, true);
     assert_eq!(starts.len(), 1, "{starts:?}, refused {:?}", eng.rejected());
     assert!((starts[0] - 2.2).abs() < 0.1, "{starts:?}");
+}
+
+#[test]
+fn a_streak_seen_while_packets_were_lost_is_not_reported() {
+    // The same crossing as a meteor over at 2.6 s; packets were found lost at the check made
+    // at 2.0 s (since the check at 1.0 s): the frames up to 4.0 s are doubtful.
+    let streak = light_crossing(2.2, 2.6);
+    let run = |lost_at_2s: bool| {
+        let mut eng = engine();
+        let mut reported = Vec::new();
+        for i in 0..(4.5 * FPS) as u64 {
+            if i % FPS as u64 == 0 {
+                eng.loss_checked(lost_at_2s && i == 2 * FPS as u64);
+            }
+            reported.extend(eng.process(&frame(i, &streak(i as f64 / FPS))).unwrap());
+        }
+        reported.extend(eng.finish());
+        (eng, reported.len())
+    };
+    let (eng, n) = run(true);
+    assert_eq!(n, 0);
+    assert_eq!(
+        eng.rejected().get(&Reason::DamagedStream),
+        Some(&1),
+        "{:?}",
+        eng.rejected()
+    );
+    // With every check clean it is a meteor.
+    assert_eq!(run(false).1, 1);
 }

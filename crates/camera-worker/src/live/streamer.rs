@@ -85,6 +85,8 @@ impl Streamer {
         let mut engine: Option<(Engine, u64)> = None;
         let mut first = true;
         let mut window: Option<(Instant, bool)> = None;
+        // Packets lost on this connection at the last check.
+        let mut lost_seen = 0u64;
         // On shutdown: when the last event in progress ended, and the deadline.
         let mut drain: Option<(Option<Instant>, Instant)> = None;
         let post_roll = Duration::from_secs_f64(sh.settings().params.clip_after_s as f64 + 0.2);
@@ -154,6 +156,8 @@ impl Streamer {
             }
 
             // The sun moves slowly: its altitude is worked out once a second, not per frame.
+            // Whether more packets were lost, when they were counted at this frame.
+            let mut lost_more = None;
             let window_open = match window {
                 Some((at, open)) if at.elapsed() < WINDOW_CHECK_EVERY => open,
                 _ => {
@@ -162,6 +166,8 @@ impl Streamer {
                     // Transport losses are read at the same pace.
                     if let Some(n) = self.opener.lost_packets() {
                         sh.status.rtp_lost(n);
+                        lost_more = Some(n > lost_seen);
+                        lost_seen = n;
                     }
                     open
                 }
@@ -188,6 +194,9 @@ impl Streamer {
                 (Engine::new(s.params, s.mask, sh.clock.now()), generation)
             });
             sh.status.set_state(DetectionState::Detecting);
+            if let Some(lost) = lost_more {
+                eng.loss_checked(lost);
+            }
             if frame.is_corrupted() {
                 sh.status.corrupt_frame();
             }
