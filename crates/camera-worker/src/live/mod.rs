@@ -157,6 +157,8 @@ impl Shared {
             frames = s.frames,
             dropped = s.dropped_frames,
             reconnects = s.reconnects,
+            lost_packets = s.lost_packets,
+            corrupt_frames = s.corrupt_frames,
             detections = total,
             "hourly summary"
         );

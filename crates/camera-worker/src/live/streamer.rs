@@ -51,6 +51,11 @@ impl Streamer {
             self.opener.connection_ended(delivered);
             attempts += 1;
             let End::Lost(reason) = end else { break };
+            if sh.shutdown.load(Ordering::Relaxed) {
+                // Stopping anyway: no reconnect to announce.
+                tracing::info!(camera = %sh.camera, reason = %reason, "stream ended while stopping");
+                break;
+            }
             if started.elapsed() > HEALTHY_AFTER {
                 backoff = BACKOFF_MIN;
             }
