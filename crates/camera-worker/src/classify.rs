@@ -37,8 +37,7 @@ pub enum Reason {
     SameMeteor,
     /// Still being seen when the stream was lost: its end was not seen.
     CutByStreamLoss,
-    /// Seen while the stream was damaged: packets lost, or a frame the decoder flagged.
-    DamagedStream,
+    DamagedStream, // packets lost or a frame flagged near it (see `crate::scene`)
 }
 
 impl Reason {
