@@ -33,23 +33,8 @@ pub struct Entry {
 impl Entry {
     /// Parses a worker's record (`id` and `start_time` are required).
     pub fn from_value(v: Value) -> Option<Entry> {
-        let id = v.get("id")?.as_str()?.to_string();
-        let start = DateTime::parse_from_rfc3339(v.get("start_time")?.as_str()?)
-            .ok()?
-            .with_timezone(&Utc);
-        let confidence = v.get("confidence").and_then(Value::as_f64).unwrap_or(0.0);
-        let label = v
-            .get("label")
-            .and_then(Value::as_str)
-            .filter(|l| !l.is_empty() && *l != "none")
-            .map(str::to_string);
-        Some(Entry {
-            id,
-            start,
-            confidence,
-            label,
-            record: Some(v.to_string().into()),
-        })
+        // The text is what the entry keeps; read back, it gives the same fields as a page.
+        Entry::from_raw(&RawValue::from_string(v.to_string()).ok()?, true)
     }
 
     /// Parses a worker's record from its text, keeping the text when `whole`. Only the

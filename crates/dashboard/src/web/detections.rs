@@ -215,7 +215,7 @@ async fn whole(app: &App, cam: &str, e: Entry, deadline: tokio::time::Instant) -
     }
 }
 
-/// One record asked from its worker.
+/// One record asked from its worker for a page: the worker's error as text.
 async fn read_record(app: &App, cam: &str, id: &str) -> Result<Entry, String> {
     let c = app
         .camera(cam)
@@ -229,16 +229,25 @@ async fn read_record(app: &App, cam: &str, id: &str) -> Result<Entry, String> {
             .unwrap_or_else(|| "unreachable".into());
         return Err(format!("{cam}: worker offline ({why})"));
     }
+    fetch_record(app, c, id)
+        .await
+        .map_err(|e| format!("{cam}: {e}"))?
+        .ok_or_else(|| format!("{cam}: a record without id or start_time"))
+}
+
+/// `GET /detections/{id}` of the camera's worker; `None` for a record without id or
+/// start_time.
+async fn fetch_record(
+    app: &App,
+    c: &Camera,
+    id: &str,
+) -> Result<Option<Entry>, crate::worker::WorkerError> {
+    let path = format!("/detections/{}", segment(id));
     let v = app
         .client
-        .get_json(
-            &c.url,
-            &format!("/detections/{}", segment(id)),
-            app.config.request_timeout,
-        )
-        .await
-        .map_err(|e| format!("{cam}: {e}"))?;
-    Entry::from_value(v).ok_or_else(|| format!("{cam}: a record without id or start_time"))
+        .get_json(&c.url, &path, app.config.request_timeout)
+        .await?;
+    Ok(Entry::from_value(v))
 }
 
 fn camera<'a>(app: &'a App, name: &str) -> Result<&'a std::sync::Arc<Camera>, ApiError> {
@@ -255,21 +264,15 @@ pub async fn one(
     if let Some(e) = cached.as_ref().filter(|e| e.has_record()) {
         return Ok(Json(decorate(&app, &cam, e)));
     }
-    let v = app
-        .client
-        .get_json(
-            &c.url,
-            &format!("/detections/{}", segment(&id)),
-            app.config.request_timeout,
-        )
+    let mut e = fetch_record(&app, c, &id)
         .await
-        .map_err(|e| ApiError::from_worker(&cam, e))?;
-    let mut e = Entry::from_value(v).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "the worker sent a record without id or start_time",
-        )
-    })?;
+        .map_err(|e| ApiError::from_worker(&cam, e))?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "the worker sent a record without id or start_time",
+            )
+        })?;
     if let Some(known) = cached {
         e.label = known.label;
     }
