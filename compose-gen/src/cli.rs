@@ -98,6 +98,12 @@ pub struct Cli {
     /// Log files kept per container.
     #[arg(long, default_value_t = 3)]
     pub log_max_file: u32,
+    /// Instead of the compose and .env files, write the cameras as a table for
+    /// scripts/run.sh (which runs them without Docker): one a line, tab-separated name,
+    /// display name, mask file and URL with its password (mode 0600). Masks are built as for
+    /// compose; the options about the services do not apply.
+    #[arg(long, value_name = "FILE")]
+    pub run_table: Option<PathBuf>,
 }
 
 /// A value that does not fit its option.
@@ -144,6 +150,8 @@ pub struct Settings {
     pub cpu_limit: Option<f64>,
     pub log_max_size: String,
     pub log_max_file: u32,
+    /// `--run-table`: write the table for scripts/run.sh instead of the compose file.
+    pub run_table: Option<PathBuf>,
 }
 
 fn in_range(option: &'static str, v: f64, lo: f64, hi: f64) -> Result<f64, OptionError> {
@@ -337,6 +345,7 @@ impl Cli {
             cpu_limit,
             log_max_size: self.log_max_size.clone(),
             log_max_file: self.log_max_file,
+            run_table: self.run_table.clone(),
         })
     }
 }

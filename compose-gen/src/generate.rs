@@ -7,7 +7,7 @@ use crate::compose::{self, CameraPlan, Plan, API_TOKEN_VAR};
 use crate::env_file::{self, EnvFileError};
 use crate::mask::{self, MaskAction, MaskError};
 use crate::paths::{shell_word, volume_path, write_atomic};
-use crate::streamers::{self, StreamersError};
+use crate::streamers::{self, CameraLine, StreamersError};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -202,25 +202,17 @@ fn prepare_detections(dir: &Path, user: &str, notes: &mut Vec<String>) -> Result
     Ok(())
 }
 
-/// Generates docker-compose.yml and the .env file for `s`.
-pub fn run(s: &Settings) -> Result<Outcome, Error> {
-    let cameras = streamers::read(&s.streamers)?;
-    let last_port = u32::from(s.base_port) + cameras.len() as u32;
-    if last_port > 65535 {
-        return Err(OptionError {
-            option: "base-port",
-            what: format!(
-                "{} cameras from port {} go past 65535",
-                cameras.len(),
-                s.base_port
-            ),
-        }
-        .into());
-    }
-    let compose_dir = match s.output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+/// The cameras of the streamers file with what each runs as: its name, display name and mask
+/// (built from its daytime photo, or one already in the masks folder).
+pub struct Planned {
+    pub cameras: Vec<CameraLine>,
+    pub plans: Vec<CameraPlan>,
+    /// One line a thing worth telling (masks written or kept).
+    pub notes: Vec<String>,
+}
+
+/// Plans `cameras` (read from `s.streamers`): builds or picks up each one's mask.
+pub fn plan_cameras(s: &Settings, cameras: Vec<CameraLine>) -> Result<Planned, Error> {
     let file = s.streamers.display().to_string();
     let mut notes = Vec::new();
     let mut plans = Vec::new();
@@ -268,6 +260,38 @@ pub fn run(s: &Settings) -> Result<Outcome, Error> {
             mask_file: has_mask.then_some(mask_file),
         });
     }
+    Ok(Planned {
+        cameras,
+        plans,
+        notes,
+    })
+}
+
+/// Generates docker-compose.yml and the .env file for `s`.
+pub fn run(s: &Settings) -> Result<Outcome, Error> {
+    let cameras = streamers::read(&s.streamers)?;
+    let last_port = u32::from(s.base_port) + cameras.len() as u32;
+    if last_port > 65535 {
+        return Err(OptionError {
+            option: "base-port",
+            what: format!(
+                "{} cameras from port {} go past 65535",
+                cameras.len(),
+                s.base_port
+            ),
+        }
+        .into());
+    }
+    let compose_dir = match s.output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file = s.streamers.display().to_string();
+    let Planned {
+        cameras,
+        plans,
+        mut notes,
+    } = plan_cameras(s, cameras)?;
     let mask_volume = plans
         .iter()
         .any(|p| p.mask_file.is_some())

@@ -6,7 +6,7 @@
 //! * [`cli`] is the command line and its validation;
 //! * [`compose`] the compose model and its YAML, [`env_file`] the secrets file;
 //! * [`mask`] builds masks from daytime photos and keeps hand-edited ones;
-//! * [`generate`] runs it all.
+//! * [`generate`] runs it all; [`run_table`] lists the cameras for `scripts/run.sh` instead.
 
 pub mod cli;
 pub mod compose;
@@ -15,6 +15,7 @@ pub mod generate;
 pub mod mask;
 pub mod paths;
 pub mod rtsp_url;
+pub mod run_table;
 pub mod streamers;
 
 pub use cli::{Cli, Settings};

@@ -1,4 +1,5 @@
-//! The compose-gen binary: parses the command line, generates the files, reports what it did.
+//! The compose-gen binary: parses the command line, generates the files (or the camera table
+//! for scripts/run.sh), reports what it did.
 //! Errors are one plain line each (no backtrace, whatever RUST_BACKTRACE says) and exit 1;
 //! command-line errors exit 2 (clap).
 
@@ -8,6 +9,18 @@ use std::process::ExitCode;
 
 fn generate(cli: &Cli) -> anyhow::Result<()> {
     let settings = cli.settings()?;
+    if let Some(table) = &settings.run_table {
+        let outcome = compose_gen::run_table::write(&settings, table)?;
+        for note in &outcome.notes {
+            eprintln!("note: {note}");
+        }
+        println!(
+            "wrote {} ({} camera(s); mode 0600, it holds their passwords)",
+            table.display(),
+            outcome.cameras
+        );
+        return Ok(());
+    }
     let outcome = compose_gen::run(&settings)?;
     for note in &outcome.notes {
         eprintln!("note: {note}");
