@@ -7,7 +7,11 @@
 //! too slow; planes blink and satellites last too long and shine steadily; insects, birds and
 //! bats wander off a straight line or turn back.
 
+mod features;
+
 use crate::track::{Point, Track};
+use features::{light, median};
+pub use features::{measure, Features};
 use meteor_core::DetectionParams;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,6 +41,8 @@ pub enum Reason {
     SameMeteor,
     /// Still being seen when the stream was lost: its end was not seen.
     CutByStreamLoss,
+    /// Seen from the end of the detector's warm-up (see `crate::scene`): its start was not.
+    StartedUnseen,
     DamagedStream, // packets lost or a frame flagged near it (see `crate::scene`)
 }
 
@@ -62,41 +68,10 @@ impl Reason {
             Reason::CutByFlash => "cut_by_flash",
             Reason::SameMeteor => "same_meteor",
             Reason::CutByStreamLoss => "cut_by_stream_loss",
+            Reason::StartedUnseen => "started_unseen",
             Reason::DamagedStream => "damaged_stream",
         }
     }
-}
-
-/// Measurements of a track, in full-resolution pixels and seconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Features {
-    pub frames: u32,
-    /// Frames between the first and last sighting, both included.
-    pub frame_span: u64,
-    pub duration_s: f64,
-    pub start_xy: [f64; 2],
-    pub end_xy: [f64; 2],
-    pub length_px: f64,
-    pub speed_px_s: f64,
-    /// RMS distance of the sightings from the fitted line.
-    pub residual_px: f64,
-    /// Share of steps that move forward along the path.
-    pub forward: f64,
-    /// Spread of the step speeds (median absolute deviation over median).
-    pub speed_spread: f64,
-    /// Seen frames over frame span.
-    pub fill: f64,
-    pub peak_brightness: f64,
-    pub peak_snr: f64,
-    /// Median thickness across the path, full-resolution pixels: a meteor is a thin streak,
-    /// an out-of-focus insect or a lit bird a fat blob.
-    pub width_px: f64,
-    /// Swings of brightness of over 40 % of the peak, up or down: a flapping bird, a
-    /// tumbling insect. A meteor rises and fades, with a flare or two.
-    pub swings: u32,
-    /// Brightness at the two ends of the track over its peak (smoothed): a meteor fades in
-    /// and out, a satellite or an aircraft shines the same from end to end.
-    pub end_brightness: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +119,13 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
         };
         return reject(Some(f), reason);
     }
+    // A light that flashes where it stands (an aircraft's strobe, a glint) measures its own
+    // size as length, which at 640x360 passes `min_length`; its centre stays within a
+    // processing pixel, where no meteor's does.
+    let px = 1.0 / p.scale.clamp(0.1, 1.0) as f64;
+    if f.moved_px < px {
+        return reject(Some(f), Reason::Stationary);
+    }
     if f.speed_px_s < p.min_speed as f64 * diag {
         return reject(Some(f), Reason::TooSlow);
     }
@@ -178,7 +160,6 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     // is one that blooms, bright in the middle of its flight, while a lit bird keeps its
     // brightness (and leaves the frame at it). (Slow meteors of the simulated skies that do
     // not fade measure at most 0.0039 diag across; two lit birds 0.0047 wide passed 0.0048.)
-    let px = 1.0 / p.scale.clamp(0.1, 1.0) as f64;
     let fat = f.width_px > (0.0048 * diag).max(4.0 * px);
     let plump_and_steady = f.width_px > (0.0044 * diag).max(3.0 * px) && f.end_brightness > 0.3;
     if (fat || plump_and_steady) && f.speed_px_s < 0.3 * diag {
@@ -311,11 +292,6 @@ fn moved_by_strays(track: &Track) -> bool {
     pace(&pts[a], &pts[b]) < 0.3 * pace(track.first(), track.last())
 }
 
-/// A sighting's light: its peak over the background times its area.
-fn light(p: &Point) -> f64 {
-    p.peak as f64 * p.area.max(1) as f64
-}
-
 /// 0..1 from the evidence: signal over noise, frames seen, straightness, steadiness.
 fn confidence(f: &Features, p: &DetectionParams, allowed_residual: f64) -> f64 {
     let snr = clamp01((f.peak_snr - 4.0) / 10.0);
@@ -324,176 +300,6 @@ fn confidence(f: &Features, p: &DetectionParams, allowed_residual: f64) -> f64 {
     let steady = 1.0 - clamp01(f.speed_spread - 0.2);
     let c = 0.30 * snr + 0.20 * frames + 0.20 * straight + 0.15 * steady + 0.15 * clamp01(f.fill);
     (c * 1000.0).round() / 1000.0
-}
-
-pub fn measure(track: &Track, g: Geometry) -> Features {
-    let pts = &track.points;
-    let n = pts.len() as f64;
-    let (mx, my) = (
-        pts.iter().map(|p| p.x as f64).sum::<f64>() / n,
-        pts.iter().map(|p| p.y as f64).sum::<f64>() / n,
-    );
-    let (mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0);
-    for p in pts {
-        let (dx, dy) = (p.x as f64 - mx, p.y as f64 - my);
-        sxx += dx * dx;
-        syy += dy * dy;
-        sxy += dx * dy;
-    }
-    let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
-    let (mut ux, mut uy) = (theta.cos(), theta.sin());
-    let (first, last) = (track.first(), track.last());
-    if (last.x as f64 - first.x as f64) * ux + (last.y as f64 - first.y as f64) * uy < 0.0 {
-        (ux, uy) = (-ux, -uy);
-    }
-    let proj = |p: &Point| (p.x as f64 - mx) * ux + (p.y as f64 - my) * uy;
-    let perp = |p: &Point| -(p.x as f64 - mx) * uy + (p.y as f64 - my) * ux;
-    // RMS over the closest 80 % of sightings: a star or a noise speck merged into one
-    // sighting must not make a straight meteor look curved; a real curve bends most of them.
-    let mut perps: Vec<f64> = pts.iter().map(|p| perp(p).powi(2)).collect();
-    perps.sort_by(|a, b| a.total_cmp(b));
-    let kept = ((perps.len() * 4).div_ceil(5)).max(1);
-    let residual = (perps[..kept].iter().sum::<f64>() / kept as f64).sqrt();
-    // Half a streak's extent along the path: where the object's ends really are.
-    let along = |p: &Point| (ux.abs() * p.half_w as f64 + uy.abs() * p.half_h as f64) * 0.8;
-    let (p0, p1) = (proj(first) - along(first), proj(last) + along(last));
-    let start_xy = [mx + p0 * ux, my + p0 * uy];
-    let end_xy = [mx + p1 * ux, my + p1 * uy];
-    let centroid_span = proj(last) - proj(first);
-    let dt = (last.t - first.t).max(1e-6);
-    let mut forward = 0usize;
-    let mut step_speeds = Vec::with_capacity(pts.len());
-    let mean_step = centroid_span.abs() / (last.frame - first.frame).max(1) as f64;
-    for w in pts.windows(2) {
-        let d = proj(&w[1]) - proj(&w[0]);
-        let df = (w[1].frame - w[0].frame).max(1) as f64;
-        if d > -(1.0 + 0.3 * mean_step * df) {
-            forward += 1;
-        }
-        step_speeds.push(d / df);
-    }
-    let frame_span = last.frame - first.frame + 1;
-    let mut widths: Vec<f64> = pts
-        .iter()
-        .map(|p| {
-            let along = 2.0 * (ux.abs() * p.half_w as f64 + uy.abs() * p.half_h as f64);
-            let full_area = p.area as f64 * (p.half_w as f64 * p.half_h as f64 * 4.0)
-                / p.bbox_area.max(1) as f64;
-            full_area / along.max(1.0)
-        })
-        .collect();
-    let width_px = median(&mut widths);
-    let peaks: Vec<f64> = pts.iter().map(light).collect();
-    Features {
-        frames: pts.len() as u32 + track.overflow,
-        frame_span,
-        duration_s: last.t - first.t + 1.0 / g.fps,
-        start_xy,
-        end_xy,
-        length_px: (p1 - p0).max(0.0),
-        speed_px_s: centroid_span.max(0.0) / dt,
-        residual_px: residual,
-        forward: if pts.len() > 1 {
-            forward as f64 / (pts.len() - 1) as f64
-        } else {
-            0.0
-        },
-        speed_spread: spread(&mut step_speeds),
-        fill: (pts.len() as f64 + track.overflow as f64) / frame_span as f64,
-        peak_brightness: pts.iter().map(|p| p.peak as f64).fold(0.0, f64::max),
-        peak_snr: pts
-            .iter()
-            .map(|p| p.peak as f64 / p.noise.max(0.5) as f64)
-            .fold(0.0, f64::max),
-        width_px,
-        swings: swings(&peaks),
-        end_brightness: end_brightness(&peaks, at_border(first, g), at_border(last, g)),
-    }
-}
-
-/// Whether a sighting touches the frame's border: an object entering or leaving the picture
-/// there, cut by the frame rather than fading.
-fn at_border(p: &Point, g: Geometry) -> bool {
-    let m = 0.005 * g.diag();
-    let (x, y, hw, hh) = (p.x as f64, p.y as f64, p.half_w as f64, p.half_h as f64);
-    x - hw <= m || y - hh <= m || x + hw >= g.width as f64 - m || y + hh >= g.height as f64 - m
-}
-
-/// Counts alternating rises and falls of over 40 % of the (lightly smoothed) peak.
-fn swings(b: &[f64]) -> u32 {
-    if b.len() < 6 {
-        return 0;
-    }
-    let smooth: Vec<f64> = b.windows(3).map(|w| median(&mut w.to_vec())).collect();
-    let peak = smooth.iter().cloned().fold(0.0, f64::max);
-    let step = 0.4 * peak;
-    let (mut lo, mut hi) = (smooth[0], smooth[0]);
-    let mut rising: Option<bool> = None;
-    let mut n = 0;
-    for &v in &smooth[1..] {
-        match rising {
-            Some(true) if v < hi - step => (n, rising, lo) = (n + 1, Some(false), v),
-            Some(false) if v > lo + step => (n, rising, hi) = (n + 1, Some(true), v),
-            None if v > lo + step => (rising, hi) = (Some(true), v),
-            None if v < hi - step => (rising, lo) = (Some(false), v),
-            _ => {}
-        }
-        hi = hi.max(v);
-        lo = lo.min(v);
-        if rising == Some(true) {
-            lo = v.min(lo.max(v));
-        }
-        if rising == Some(false) {
-            hi = v.max(hi.min(v));
-        }
-    }
-    n
-}
-
-/// The dimmer of the track's two ends (median of its first and last fifth) over the peak of
-/// the brightness smoothed over five sightings. An end cut by the frame's border says nothing
-/// of a fade (a satellite leaving the picture dims as the frame cuts it off), so when only one
-/// end is cut, the other decides.
-fn end_brightness(b: &[f64], head_cut: bool, tail_cut: bool) -> f64 {
-    if b.len() < 10 {
-        return 0.0;
-    }
-    // Wide enough that an aircraft strobe (a few frames) cannot be the median.
-    let win = if b.len() >= 30 { 9 } else { 5 };
-    let smooth: Vec<f64> = b.windows(win).map(|w| median(&mut w.to_vec())).collect();
-    let peak = smooth.iter().cloned().fold(0.0, f64::max).max(1e-6);
-    let k = (smooth.len() / 5).max(1);
-    let head = median(&mut smooth[..k].to_vec());
-    let tail = median(&mut smooth[smooth.len() - k..].to_vec());
-    let seen = match (head_cut, tail_cut) {
-        (false, true) => head,
-        (true, false) => tail,
-        _ => head.min(tail),
-    };
-    seen / peak
-}
-
-/// Median absolute deviation over the median: 0 for a steady speed.
-fn spread(v: &mut [f64]) -> f64 {
-    if v.len() < 2 {
-        return 0.0;
-    }
-    let med = median(v);
-    if med.abs() < 1e-6 {
-        return 10.0;
-    }
-    let mut dev: Vec<f64> = v.iter().map(|x| (x - med).abs()).collect();
-    median(&mut dev) / med.abs()
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ pub struct Engine {
     corrupt_frames: u64,
     /// Stream seconds of the last check for lost packets.
     loss_checked_t: Option<f64>,
+    /// A live camera's stream (see `live`).
+    live: bool,
 }
 
 struct State {
@@ -73,7 +75,15 @@ impl Engine {
             candidates: Vec::new(),
             corrupt_frames: 0,
             loss_checked_t: None,
+            live: false,
         }
+    }
+
+    /// A live camera's stream, joined at an arbitrary moment: tracks already in view when
+    /// the warm-up ends are refused (`started_unseen`, see `Scene::joined_live`).
+    pub fn live(mut self) -> Engine {
+        self.live = true;
+        self
     }
 
     /// Notes when a processed frame reached the engine (`mono`: the clock's monotonic time).
@@ -170,7 +180,14 @@ impl Engine {
             self.state = Some(State {
                 detector,
                 tracker: Tracker::new(&self.params, frame.width, frame.height, fps),
-                scene: Scene::new(frame.width, frame.height),
+                scene: {
+                    let scene = Scene::new(frame.width, frame.height);
+                    if self.live {
+                        scene.joined_live()
+                    } else {
+                        scene
+                    }
+                },
                 held: Vec::new(),
                 geometry: Geometry {
                     width: frame.width,

@@ -151,6 +151,61 @@ fn a_speck_beside_a_strobe_does_not_make_it_move() {
     assert!(verdict(&meteor).is_ok(), "{:?}", measure(&meteor, G));
 }
 
+/// A 640x360 camera's sub-stream, and a three-frame sighting there with `half` (full-resolution
+/// pixels) the half size of each blob, as a live worker measured an aircraft's strobe.
+fn small_stream(xs: [f32; 3], half: f32) -> (Track, Geometry) {
+    let g = Geometry {
+        width: 640,
+        height: 360,
+        fps: 25.0,
+    };
+    let pts = xs
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| Point {
+            frame: 140 + i as u64,
+            t: (140 + i) as f64 / g.fps,
+            x,
+            y: 134.5 + 0.2 * i as f32,
+            half_w: half,
+            half_h: half,
+            area: 12,
+            bbox_area: 16,
+            peak: [30.0, 43.0, 35.0][i],
+            noise: 1.5,
+        })
+        .collect();
+    (Track::for_tests(pts), g)
+}
+
+#[test]
+fn a_strobe_flashing_in_place_on_a_small_stream_is_stationary() {
+    let p = DetectionParams::default();
+    // Its size makes a length over min_length (0.008 diag: 5.9 px) and a pace over min_speed,
+    // but its centre moves 0.5 px.
+    let (strobe, g) = small_stream([549.0, 549.2, 549.5], 4.3);
+    let f = measure(&strobe, g);
+    assert!(f.length_px > 0.01 * g.diag() && f.moved_px < 1.0, "{f:?}");
+    assert!(f.speed_px_s > p.min_speed as f64 * g.diag(), "{f:?}");
+    assert!(
+        matches!(
+            classify(&strobe, &p, g),
+            Verdict::Rejected {
+                reason: Reason::Stationary,
+                ..
+            }
+        ),
+        "{f:?}"
+    );
+    // A meteor as short, its centre moving 5 px a frame, is kept.
+    let (meteor, g) = small_stream([545.0, 550.0, 555.0], 4.3);
+    assert!(
+        matches!(classify(&meteor, &p, g), Verdict::Meteor { .. }),
+        "{:?}",
+        measure(&meteor, g)
+    );
+}
+
 #[test]
 fn a_twinkling_star_is_stationary() {
     let t = track((0..30).map(|i| (i * 2, 500.0 + (i % 3) as f32 * 0.5, 300.0, 30.0)));

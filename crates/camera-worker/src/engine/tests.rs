@@ -1,7 +1,8 @@
 //! The engine on synthetic frames: a slow meteor is held for a second look and reported
 //! while the stream goes on; a slow object that comes back after a pause is not; records of
 //! a connection's burst are not late; a track cut by a lost stream is refused, one that
-//! ended before the loss is not; a streak seen while packets were being lost is refused.
+//! ended before the loss is not; a streak seen while packets were being lost is refused; a
+//! live stream joined while a light crossed does not report it.
 
 use super::*;
 use crate::ingest::Frame;
@@ -191,6 +192,34 @@ fn run_then_end(
     (eng, starts)
 }
 
+/// Runs `secs` of frames showing `dots(t)` through `eng`, `before(eng, i)` ahead of frame
+/// `i`, then finishes the stream; returns the engine and how many meteors it reported.
+fn run_counting(
+    mut eng: Engine,
+    secs: f64,
+    dots: impl Fn(f64) -> Vec<(f32, f32, f32)>,
+    mut before: impl FnMut(&mut Engine, u64),
+) -> (Engine, usize) {
+    let mut n = 0;
+    for i in 0..(secs * FPS) as u64 {
+        before(&mut eng, i);
+        n += eng.process(&frame(i, &dots(i as f64 / FPS))).unwrap().len();
+    }
+    n += eng.finish().len();
+    (eng, n)
+}
+
+/// Nothing was reported, and one track was refused for `reason`.
+fn refused_once(eng: &Engine, reported: usize, reason: Reason) {
+    assert_eq!(reported, 0, "refused {:?}", eng.rejected());
+    assert_eq!(
+        eng.rejected().get(&reason),
+        Some(&1),
+        "{:?}",
+        eng.rejected()
+    );
+}
+
 #[test]
 fn a_track_cut_by_a_lost_stream_is_not_reported() {
     // A light crossing at a meteor's pace from 2.5 s, still in view when the stream goes at
@@ -224,25 +253,29 @@ fn a_streak_seen_while_packets_were_lost_is_not_reported() {
     // at 2.0 s (since the check at 1.0 s): the frames up to 4.0 s are doubtful.
     let streak = light_crossing(2.2, 2.6);
     let run = |lost_at_2s: bool| {
-        let mut eng = engine();
-        let mut reported = Vec::new();
-        for i in 0..(4.5 * FPS) as u64 {
+        run_counting(engine(), 4.5, streak, |eng, i| {
             if i % FPS as u64 == 0 {
                 eng.loss_checked(lost_at_2s && i == 2 * FPS as u64);
             }
-            reported.extend(eng.process(&frame(i, &streak(i as f64 / FPS))).unwrap());
-        }
-        reported.extend(eng.finish());
-        (eng, reported.len())
+        })
     };
     let (eng, n) = run(true);
-    assert_eq!(n, 0);
-    assert_eq!(
-        eng.rejected().get(&Reason::DamagedStream),
-        Some(&1),
-        "{:?}",
-        eng.rejected()
-    );
+    refused_once(&eng, n, Reason::DamagedStream);
     // With every check clean it is a meteor.
+    assert_eq!(run(false).1, 1);
+}
+
+#[test]
+fn a_light_crossing_when_a_live_stream_is_joined_is_not_reported() {
+    // A light crossing at a meteor's pace from 0.6 s (in the warm-up) to 1.5 s: on a live
+    // camera, something that was in view as the connection began.
+    let crossing = light_crossing(0.6, 1.5);
+    let run = |live: bool| {
+        let eng = if live { engine().live() } else { engine() };
+        run_counting(eng, 3.0, crossing, |_, _| {})
+    };
+    let (eng, n) = run(true);
+    refused_once(&eng, n, Reason::StartedUnseen);
+    // A recording that starts there (cut around a meteor) reports it.
     assert_eq!(run(false).1, 1);
 }

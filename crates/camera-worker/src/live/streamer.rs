@@ -196,7 +196,10 @@ impl Streamer {
             let (eng, _) = engine.get_or_insert_with(|| {
                 let s: Effective = sh.settings();
                 shrink.set_scale(s.params.scale);
-                (Engine::new(s.params, s.mask, sh.clock.now()), generation)
+                (
+                    Engine::new(s.params, s.mask, sh.clock.now()).live(),
+                    generation,
+                )
             });
             sh.status.set_state(DetectionState::Detecting);
             if let Some(lost) = lost_more {
