@@ -24,7 +24,7 @@ pub struct TableOutcome {
 }
 
 /// The table's text for `planned`, masks under `mask_dir`.
-pub fn render(planned: &Planned, mask_dir: &Path) -> String {
+fn render(planned: &Planned, mask_dir: &Path) -> String {
     let mut text = String::from(
         "# cameras for scripts/run.sh, written by compose-gen --run-table (mode 0600: it holds \
          the passwords)\n# name\tdisplay name\tmask\tURL\n",

@@ -80,7 +80,7 @@ impl Engine {
     }
 
     /// A live camera's stream, joined at an arbitrary moment: tracks already in view when
-    /// the warm-up ends are refused (`started_unseen`, see `Scene::joined_live`).
+    /// the warm-up ends are refused (`started_unseen`, see `Scene::live`).
     pub fn live(mut self) -> Engine {
         self.live = true;
         self
@@ -180,14 +180,7 @@ impl Engine {
             self.state = Some(State {
                 detector,
                 tracker: Tracker::new(&self.params, frame.width, frame.height, fps),
-                scene: {
-                    let scene = Scene::new(frame.width, frame.height);
-                    if self.live {
-                        scene.joined_live()
-                    } else {
-                        scene
-                    }
-                },
+                scene: Scene::new(frame.width, frame.height).live(self.live),
                 held: Vec::new(),
                 geometry: Geometry {
                     width: frame.width,

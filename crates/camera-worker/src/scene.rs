@@ -56,7 +56,7 @@ pub struct Scene {
     in_flash: bool,
     /// Blind (a flash, or its hold-off) since a flash.
     blind: bool,
-    /// Whether the stream was joined at an arbitrary moment of the sky (see `joined_live`).
+    /// Whether the stream was joined at an arbitrary moment of the sky (see `live`).
     live: bool,
     /// The first frame the detector judged, after its warm-up (stream seconds).
     sight_from: Option<f64>,
@@ -82,11 +82,12 @@ impl Scene {
         }
     }
 
-    /// A live camera, joined at whatever moment the connection (or new settings) began:
-    /// a track already in view when the warm-up ends started unseen. (A recording starts
-    /// where someone cut it, often a second before a meteor: there the rule would lose it.)
-    pub fn joined_live(mut self) -> Scene {
-        self.live = true;
+    /// Whether this is a live camera, joined at whatever moment the connection (or new
+    /// settings) began: then a track already in view when the warm-up ends started unseen.
+    /// (A recording starts where someone cut it, often a second before a meteor: there the
+    /// rule would lose it.)
+    pub fn live(mut self, live: bool) -> Scene {
+        self.live = live;
         self
     }
 

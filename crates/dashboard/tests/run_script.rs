@@ -7,13 +7,13 @@
 mod common;
 
 use common::workers::sim_server;
-use common::{client, get_json, wait_for};
+use common::{client, get_json, wait_exit, wait_for};
 use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SECRET: &str = "s3cr'et pass";
 
@@ -65,17 +65,6 @@ fn start(streamers: &Path, port: u16, out: &Path, log: &Path) -> Child {
         .process_group(0)
         .spawn()
         .expect("starting scripts/run.sh")
-}
-
-fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let t0 = Instant::now();
-    while t0.elapsed() < limit {
-        if let Some(s) = child.try_wait().unwrap() {
-            return Some(s);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
 }
 
 /// Kills whatever is left of the group (only after a failed assertion). The `--` matters:

@@ -99,16 +99,7 @@ async fn a_silent_worker_is_logged_and_reported() {
         .status()
         .unwrap()
         .success());
-    let t = std::time::Instant::now();
-    let code = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "no exit 10 s after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let code =
+        common::wait_exit(&mut child, Duration::from_secs(10)).expect("no exit 10 s after SIGTERM");
     assert!(code.success(), "{code:?}");
 }

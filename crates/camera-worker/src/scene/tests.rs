@@ -193,14 +193,18 @@ fn a_track_seen_while_the_stream_was_damaged_is_refused() {
     assert_eq!(scene.doubt(&later, &[]), Some(Reason::DamagedStream));
 }
 
-#[test]
-fn a_track_in_progress_when_the_warm_up_ends_started_unseen() {
-    let mut scene = Scene::new(640, 360).joined_live();
-    // The detector warms up for the first second (blind), then judges.
+/// Two seconds at 30 fps: the detector warms up for the first second (blind), then judges.
+fn warm_up(scene: &mut Scene) {
     for i in 0..60 {
         let t = i as f64 / 30.0;
         scene.frame(t, false, t < 1.0);
     }
+}
+
+#[test]
+fn a_track_in_progress_when_the_warm_up_ends_started_unseen() {
+    let mut scene = Scene::new(640, 360).live(true);
+    warm_up(&mut scene);
     // A bird that was flying when the connection began is first seen as the warm-up ends.
     let bird = mover(1, 1.0, 8, 500.0, 300.0, 175.0);
     assert_eq!(scene.doubt(&bird, &[]), Some(Reason::StartedUnseen));
@@ -217,9 +221,6 @@ fn a_track_in_progress_when_the_warm_up_ends_started_unseen() {
 
     // A recording starts where someone cut it: the meteor a second in is judged as it is.
     let mut recording = Scene::new(640, 360);
-    for i in 0..60 {
-        let t = i as f64 / 30.0;
-        recording.frame(t, false, t < 1.0);
-    }
+    warm_up(&mut recording);
     assert_eq!(recording.doubt(&bird, &[]), None);
 }

@@ -162,6 +162,21 @@ where
     }
 }
 
+/// The child's exit status once it exits, polled every 50 ms; `None` after `limit`.
+pub fn wait_exit(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
 /// The target directory the tests run from (…/target/debug/deps/test-binary → …/target).
 pub fn target_dir() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
