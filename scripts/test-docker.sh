@@ -56,7 +56,8 @@ trap 'WHY="line $LINENO: $BASH_COMMAND"; say_failure' ERR
 if ! command -v docker >/dev/null 2>&1; then
   fail "docker is not installed: this end-to-end test needs a Docker engine (apt-get install docker.io docker-compose)"
 fi
-docker info >/dev/null 2>&1 || fail "the Docker engine is not reachable (is dockerd running?)"
+# A machine whose engine is installed but stopped (CI starts none) gets it started.
+"$REPO/scripts/docker-engine.sh" || fail "the Docker engine is not reachable and could not be started (scripts/docker-engine.sh said why above)"
 if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose)
 elif command -v docker-compose >/dev/null 2>&1; then COMPOSE=(docker-compose)
 else fail "neither \`docker compose\` nor \`docker-compose\` is installed"; fi
