@@ -110,4 +110,29 @@ async fn records_past_the_cache_are_read_from_their_worker() {
     );
     let err = v["detections"][5]["record_error"].as_str().unwrap();
     assert!(err.starts_with("cam: worker offline ("), "{err}");
+
+    // The CSV export still has a row for every record, oldest first: what the dashboard
+    // knows of the ones it could not read whole, and why in `note`.
+    let (_, rows) = d.csv("").await;
+    assert_eq!(
+        rows.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
+        (1..=20).map(id).collect::<Vec<_>>()
+    );
+    let old = &rows[1];
+    assert_eq!(
+        [
+            &old["start_time"],
+            &old["confidence"],
+            &old["label"],
+            &old["clip"]
+        ],
+        ["2026-11-23T01:02:00.000Z", "0.52", "meteor", ""]
+    );
+    assert!(old["note"].starts_with("cam: worker offline ("), "{old:?}");
+    let newest = &rows[19];
+    assert_eq!(newest["note"], "");
+    assert_eq!(
+        newest["clip"],
+        format!("/cameras/cam/files/meteor_{}.mp4", id(20))
+    );
 }

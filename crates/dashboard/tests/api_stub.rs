@@ -66,6 +66,58 @@ async fn merged_detections_labels_deletes_settings_and_files() {
     let (st, e) = d.get("/detections?camera=nope").await;
     assert_eq!((st, e["field"].as_str()), (404, Some("camera")));
 
+    // The same as a CSV file: the filters applied, oldest first, named after them.
+    let (h, rows) = d.csv("?night=2026-11-22&camera=Alpha%20%E2%98%84").await;
+    assert_eq!(h["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        h["content-disposition"],
+        "attachment; filename=\"meteors_2026-11-22_Alpha--.csv\""
+    );
+    assert_eq!(h["x-total-count"], "2");
+    let got: Vec<[&str; 5]> = rows
+        .iter()
+        .map(|r| ["camera", "night", "id", "confidence", "duration_s"].map(|k| r[k].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            [
+                "Alpha ☄",
+                "2026-11-22",
+                "20261123_010000_aaaaaaa1",
+                "0.9",
+                "1.0"
+            ],
+            [
+                "Alpha ☄",
+                "2026-11-22",
+                "20261123_030000_aaaaaaa2",
+                "0.4",
+                "1.0"
+            ]
+        ]
+    );
+    assert_eq!(
+        rows[1]["clip"],
+        "/cameras/Alpha%20%E2%98%84/files/meteor_20261123_030000_aaaaaaa2.mp4"
+    );
+    assert_eq!(rows[1]["start_time"], "2026-11-23T03:00:00.000Z");
+    assert_eq!(
+        (rows[1]["label"].as_str(), rows[1]["note"].as_str()),
+        ("", "")
+    );
+    let (h, rows) = d.csv("?min_confidence=0.5").await;
+    assert_eq!(
+        (rows.len(), h["content-disposition"].to_str().unwrap()),
+        (2, "attachment; filename=\"meteors.csv\"")
+    );
+    let (h, rows) = d.csv("?night=2026-11-01").await;
+    assert_eq!((rows.len(), h["x-total-count"].to_str().unwrap()), (0, "0"));
+    let (st, e) = d.get("/detections.csv?min_confidence=2").await;
+    assert_eq!((st, e["field"].as_str()), (400, Some("min_confidence")));
+    let (st, e) = d.get("/api/detections.csv?camera=nope").await;
+    assert_eq!((st, e["field"].as_str()), (404, Some("camera")));
+
     // A label goes to the owning worker with the token, and into the cache.
     let path = "/api/cameras/Alpha%20%E2%98%84/detections/20261123_010000_aaaaaaa1";
     let (st, rec) = d

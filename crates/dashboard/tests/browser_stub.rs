@@ -221,6 +221,49 @@ async fn page_shows_cameras_reviews_and_settings() {
     .await;
     b.shot("stub-chart").await;
 
+    b.c.goto(&d.url("/#review")).await.unwrap();
+    // "download CSV" saves what the filters show, the camera's awkward name quoted.
+    label_filter(&b, "not_meteor").await;
+    b.wait(
+        "only the two not meteors",
+        T,
+        "return document.querySelectorAll('.det').length === 2",
+    )
+    .await;
+    let got = b
+        .js_async(
+            "const a = document.getElementById('r-csv'); const r = await fetch(a.href); \
+             return [a.getAttribute('href'), a.hasAttribute('download'), await r.text()]",
+        )
+        .await;
+    let href = got[0].as_str().unwrap();
+    assert!(
+        href.starts_with("/detections.csv?night=") && href.ends_with("&label=not_meteor"),
+        "{href}"
+    );
+    assert_eq!(got[1], true);
+    let text = got[2].as_str().unwrap();
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let cols: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    let col = |k: &str| cols.iter().position(|c| c == k).unwrap();
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    let got: Vec<[&str; 2]> = rows
+        .iter()
+        .map(|r| [&r[col("camera")], &r[col("label")]])
+        .collect();
+    assert_eq!(
+        got,
+        [[evil, "not_meteor"], ["beta", "not_meteor"]],
+        "{text}"
+    );
+    label_filter(&b, "any").await;
+    b.wait(
+        "four detections again",
+        T,
+        "return document.querySelectorAll('.det').length === 4",
+    )
+    .await;
     // The two older records of the first camera are past the cache: when their worker stops
     // answering they keep their cards, which say so.
     a.set_delay(Duration::from_secs(30));
@@ -228,4 +271,13 @@ async fn page_shows_cameras_reviews_and_settings() {
     b.wait("cards of a silent worker", Duration::from_secs(30), "return [...document.querySelectorAll('.det .thumb.none')].filter(e => e.textContent === 'worker did not answer').length === 2").await;
     b.shot("stub-review-worker-silent").await;
     b.close().await;
+}
+
+/// Picks `value` in the review's label filter, as a click would.
+async fn label_filter(b: &Browser, value: &str) {
+    b.js(&format!(
+        "const s = document.getElementById('r-label'); s.value = '{value}'; \
+         s.dispatchEvent(new Event('change')); return true"
+    ))
+    .await;
 }

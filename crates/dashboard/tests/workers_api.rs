@@ -106,6 +106,36 @@ async fn sixteen_cameras_three_real_workers() {
     ] {
         assert_eq!(rec[k], theirs[k], "{k}");
     }
+    // The CSV export: the same measurements, oldest first.
+    let (_, rows) = d.csv("?camera=cam1").await;
+    let row = rows
+        .iter()
+        .find(|r| r["id"] == rec["id"].as_str().unwrap())
+        .expect("the record in the CSV");
+    let num = |k: &str| {
+        row[k]
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("{k}: {:?}", row[k]))
+    };
+    assert_eq!(num("start_x"), rec["start_xy"][0].as_f64().unwrap());
+    assert_eq!(num("end_y"), rec["end_xy"][1].as_f64().unwrap());
+    for k in [
+        "length_px",
+        "speed_px_s",
+        "peak_snr",
+        "confidence",
+        "duration_s",
+    ] {
+        assert_eq!(num(k), rec[k].as_f64().unwrap(), "{k}");
+    }
+    assert_eq!(row["start_time"], rec["start_time"].as_str().unwrap());
+    assert_eq!(row["clip"], rec["urls"]["clip"].as_str().unwrap());
+    assert_eq!((row["width"].as_str(), row["note"].as_str()), ("640", ""));
+    let times: Vec<&str> = rows.iter().map(|r| r["start_time"].as_str()).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first: {times:?}"
+    );
     let one = d.json("/detections?limit=1&offset=1").await;
     assert_eq!(list(&one).len(), 1);
     assert_eq!(list(&one)[0]["id"], list(&merged)[1]["id"]);

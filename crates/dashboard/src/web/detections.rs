@@ -30,10 +30,16 @@ fn parse_time(k: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
         })
 }
 
-/// The query string, every bad value named.
-fn parse_query(app: &App, raw: Option<&str>) -> Result<Query, ApiError> {
+/// The query string, every bad value named; `limit` is `default_limit` unless given, at most
+/// `max_limit`.
+pub fn parse_query(
+    app: &App,
+    raw: Option<&str>,
+    default_limit: usize,
+    max_limit: usize,
+) -> Result<Query, ApiError> {
     let mut q = Query {
-        limit: 100,
+        limit: default_limit,
         ..Query::default()
     };
     for (k, v) in url_pairs(raw) {
@@ -79,11 +85,11 @@ fn parse_query(app: &App, raw: Option<&str>) -> Result<Query, ApiError> {
                 q.limit = v
                     .parse::<usize>()
                     .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
+                    .filter(|n| (1..=max_limit).contains(n))
                     .ok_or_else(|| {
                         ApiError::bad(
                             "limit",
-                            format!("limit: expected 1 to {MAX_LIMIT}, got {v:?}"),
+                            format!("limit: expected 1 to {max_limit}, got {v:?}"),
                         )
                     })?
             }
@@ -142,7 +148,30 @@ pub async fn list(
     State(app): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let q = parse_query(&app, raw.as_deref())?;
+    let q = parse_query(&app, raw.as_deref(), 100, MAX_LIMIT)?;
+    // One budget for the whole page, however many records it has to read.
+    let deadline = tokio::time::Instant::now() + app.config.request_timeout;
+    let page = read_page(&app, &q, deadline).await;
+    Ok(Json(json!({
+        "total": page.total,
+        "offset": q.offset,
+        "limit": q.limit,
+        "detections": page.detections,
+        "incomplete": page.incomplete,
+    })))
+}
+
+/// The records a query asks for, newest first, decorated.
+pub struct Page {
+    /// How many match, on every page.
+    pub total: usize,
+    pub detections: Vec<Value>,
+    /// Cameras whose detections the dashboard has not read whole yet.
+    pub incomplete: Vec<String>,
+}
+
+/// The query's page: records past the cache are read from their workers by `deadline`.
+pub async fn read_page(app: &App, q: &Query, deadline: tokio::time::Instant) -> Page {
     // The caches' locks are not held across the workers' answers below.
     let (total, page, incomplete) = {
         let caches: Vec<_> = app
@@ -164,27 +193,20 @@ pub async fn list(
             .collect();
         (total, page, incomplete)
     };
-    // One budget for the whole page, however many records it has to read.
-    let deadline = tokio::time::Instant::now() + app.config.request_timeout;
     let detections: Vec<Value> = futures_util::stream::iter(page)
-        .map(|(cam, e)| {
-            let app = &app;
-            async move { whole(app, &cam, e, deadline).await }
-        })
+        .map(|(cam, e)| async move { whole(app, &cam, e, deadline).await })
         .buffered(WORKER_READS)
         .collect()
         .await;
-    Ok(Json(json!({
-        "total": total,
-        "offset": q.offset,
-        "limit": q.limit,
-        "detections": detections,
-        "incomplete": incomplete,
-    })))
+    Page {
+        total,
+        detections,
+        incomplete,
+    }
 }
 
 /// Records of a page read from their workers at once, at most.
-const WORKER_READS: usize = 8;
+pub const WORKER_READS: usize = 8;
 
 /// The decorated record of a page: from the cache when it holds the text, else read from its
 /// worker by `deadline`; when the worker cannot say, what the cache knows, with

@@ -1,11 +1,12 @@
 //! The dashboard's HTTP side, one file per resource (docs/dashboard.md): the page and its
-//! assets, the aggregate API (cameras, detections, nights, stats, metrics, settings) and the
-//! proxies to each worker's live view, snapshot and files. Handlers read the shared state; only
-//! changes and proxies talk to a worker while a request waits.
+//! assets, the aggregate API (cameras, detections and their CSV export, nights, stats, metrics,
+//! settings) and the proxies to each worker's live view, snapshot and files. Handlers read the
+//! shared state; only changes and proxies talk to a worker while a request waits.
 
 mod bulk;
 mod cameras;
 mod detections;
+mod export;
 mod metrics;
 mod nights;
 mod page;
@@ -37,6 +38,8 @@ pub fn router(app: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/detections", get(detections::list))
         .route("/api/detections", get(detections::list))
+        .route("/detections.csv", get(export::csv))
+        .route("/api/detections.csv", get(export::csv))
         .route("/api/detections/bulk", post(bulk::bulk))
         .route("/api/nights", get(nights::list))
         .route("/api/chart", get(nights::chart))

@@ -33,6 +33,7 @@
   R.load = async function () {
     const f = filters();
     if (!f.night) return;
+    MW.$('r-csv').href = '/detections.csv' + MW.query(f);
     const items = [];
     let total = 0;
     while (items.length < R.shown) {
