@@ -44,7 +44,13 @@ done
 
 scripts/setup.sh
 if [ -n "${METEOR_BIN_DIR:-}" ]; then
-  BIN=$METEOR_BIN_DIR
+  BIN=$(from_caller "$METEOR_BIN_DIR")
+  # Said before anything starts, rather than as a shell error halfway through.
+  needed=(camera-worker dashboard)
+  if [ -f "$STREAMERS" ]; then needed+=(compose-gen); else needed+=(meteor-sim); fi
+  for b in "${needed[@]}"; do
+    [ -x "$BIN/$b" ] || { echo "run.sh: METEOR_BIN_DIR: no program $b in $BIN" >&2; exit 2; }
+  done
 else
   cargo build --release -q -p camera-worker -p meteor-sim -p dashboard -p compose-gen
   BIN=target/release

@@ -2,7 +2,8 @@
 //! through compose-gen (the rules and names the Docker set-up uses), starts a camera-worker per
 //! camera with its name, display name and mask built from a daytime photo, and the dashboard
 //! over them; TERM stops them all. A bad line stops it before anything starts, naming the file
-//! and the line. Passwords appear nowhere: not in its output, the logs or the API.
+//! and the line, and so does a `METEOR_BIN_DIR` without the programs. Passwords appear
+//! nowhere: not in its output, the logs or the API.
 
 mod common;
 
@@ -205,4 +206,24 @@ async fn a_bad_line_stops_it_before_anything_starts() {
     for p in port..=port + 2 {
         assert!(!listening(p), "port {p} answers: something started");
     }
+
+    // Prebuilt binaries that are not all there: named before anything starts.
+    let empty = tmp.path().join("bin");
+    std::fs::create_dir(&empty).unwrap();
+    let out = Command::new("bash")
+        .arg(script())
+        .args(["--streamers", streamers.to_str().unwrap()])
+        .env("METEOR_BIN_DIR", &empty)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(&format!(
+            "METEOR_BIN_DIR: no program camera-worker in {}",
+            empty.display()
+        )),
+        "{text}"
+    );
 }
