@@ -243,14 +243,11 @@ async fn page_shows_cameras_reviews_and_settings() {
     );
     assert_eq!(got[1], true);
     let text = got[2].as_str().unwrap();
-    let mut rd = csv::Reader::from_reader(text.as_bytes());
-    let cols: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
-    let col = |k: &str| cols.iter().position(|c| c == k).unwrap();
-    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let rows = common::parse_csv(text);
     assert_eq!(rows.len(), 2, "{text}");
     let got: Vec<[&str; 2]> = rows
         .iter()
-        .map(|r| [&r[col("camera")], &r[col("label")]])
+        .map(|r| [r["camera"].as_str(), r["label"].as_str()])
         .collect();
     assert_eq!(
         got,

@@ -150,8 +150,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let q = parse_query(&app, raw.as_deref(), 100, MAX_LIMIT)?;
     // One budget for the whole page, however many records it has to read.
-    let deadline = tokio::time::Instant::now() + app.config.request_timeout;
-    let page = read_page(&app, &q, deadline).await;
+    let page = read_page(&app, &q, 1).await;
     Ok(Json(json!({
         "total": page.total,
         "offset": q.offset,
@@ -170,8 +169,9 @@ pub struct Page {
     pub incomplete: Vec<String>,
 }
 
-/// The query's page: records past the cache are read from their workers by `deadline`.
-pub async fn read_page(app: &App, q: &Query, deadline: tokio::time::Instant) -> Page {
+/// The query's page. Records past the cache are read from their workers, [`WORKER_READS`] at a
+/// time, within one `REQUEST_TIMEOUT` for each such round and `max_timeouts` of them in all.
+pub async fn read_page(app: &App, q: &Query, max_timeouts: usize) -> Page {
     // The caches' locks are not held across the workers' answers below.
     let (total, page, incomplete) = {
         let caches: Vec<_> = app
@@ -193,6 +193,13 @@ pub async fn read_page(app: &App, q: &Query, deadline: tokio::time::Instant) -> 
             .collect();
         (total, page, incomplete)
     };
+    let rounds = page
+        .iter()
+        .filter(|(_, e)| !e.has_record())
+        .count()
+        .div_ceil(WORKER_READS);
+    let deadline = tokio::time::Instant::now()
+        + app.config.request_timeout * rounds.clamp(1, max_timeouts.max(1)) as u32;
     let detections: Vec<Value> = futures_util::stream::iter(page)
         .map(|(cam, e)| async move { whole(app, &cam, e, deadline).await })
         .buffered(WORKER_READS)
@@ -206,7 +213,7 @@ pub async fn read_page(app: &App, q: &Query, deadline: tokio::time::Instant) -> 
 }
 
 /// Records of a page read from their workers at once, at most.
-pub const WORKER_READS: usize = 8;
+const WORKER_READS: usize = 8;
 
 /// The decorated record of a page: from the cache when it holds the text, else read from its
 /// worker by `deadline`; when the worker cannot say, what the cache knows, with

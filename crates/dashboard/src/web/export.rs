@@ -6,7 +6,7 @@
 //! A record the dashboard holds only in part (past its cache, its worker not answering) still
 //! gets its row, with what is known and the reason in `note`: an export never drops one.
 
-use super::detections::{parse_query, read_page, WORKER_READS};
+use super::detections::{parse_query, read_page};
 use super::{ApiError, AppState};
 use crate::state::App;
 use crate::worker::segment;
@@ -50,13 +50,9 @@ pub async fn csv(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = parse_query(&app, raw.as_deref(), EXPORT_MAX, EXPORT_MAX)?;
-    // Records past the cache are read eight at a time: a budget that grows with them (up to
-    // 30 timeouts, a minute by default), so a long export of old nights is not cut to notes
-    // by the one-page budget of the list.
-    let reads = q.limit.min(app_total_uncached(&app)).div_ceil(WORKER_READS);
-    let deadline =
-        tokio::time::Instant::now() + app.config.request_timeout * reads.clamp(1, 30) as u32;
-    let page = read_page(&app, &q, deadline).await;
+    // Records past the cache get a budget that grows with them (up to 30 timeouts, a minute
+    // by default), so a long export of old nights is not cut to notes by the list's one.
+    let page = read_page(&app, &q, 30).await;
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let written = w.write_record(COLUMNS).and_then(|()| {
         page.detections
@@ -87,17 +83,6 @@ pub async fn csv(
         }
     }
     Ok(res)
-}
-
-/// Records whose text the dashboard does not hold, over every camera: each costs a read.
-fn app_total_uncached(app: &App) -> usize {
-    app.cameras
-        .iter()
-        .map(|c| {
-            let cache = c.cache();
-            cache.entries().filter(|e| !e.has_record()).count()
-        })
-        .sum()
 }
 
 /// One detection's row, in [`COLUMNS`] order; a missing value is an empty cell.

@@ -16,6 +16,22 @@ use std::time::{Duration, Instant};
 /// A CSV row: column name to cell.
 pub type Row = std::collections::HashMap<String, String>;
 
+/// A CSV file's rows (the header row checked against every row's length by the csv reader).
+pub fn parse_csv(text: &str) -> Vec<Row> {
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let names: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    rd.records()
+        .map(|r| {
+            let r = r.unwrap_or_else(|e| panic!("{e} in {text}"));
+            names
+                .iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
 /// A dashboard serving in this process.
 pub struct Dash {
     pub app: Arc<App>,
@@ -93,28 +109,14 @@ impl Dash {
         self.raw("/metrics").await.text().await.unwrap()
     }
 
-    /// `GET /detections.csv` with `query`: its headers and rows, each a map of column to cell
-    /// (the header row checked against every row's length by the csv reader).
+    /// `GET /detections.csv` with `query`: its headers and rows (see [`parse_csv`]).
     pub async fn csv(&self, query: &str) -> (reqwest::header::HeaderMap, Vec<Row>) {
         let r = self.raw(&format!("/detections.csv{query}")).await;
         let headers = r.headers().clone();
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
         assert_eq!(status, 200, "GET /detections.csv{query}: {text}");
-        let mut rd = csv::Reader::from_reader(text.as_bytes());
-        let names: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
-        let rows = rd
-            .records()
-            .map(|r| {
-                let r = r.unwrap_or_else(|e| panic!("{e} in {text}"));
-                names
-                    .iter()
-                    .cloned()
-                    .zip(r.iter().map(String::from))
-                    .collect()
-            })
-            .collect();
-        (headers, rows)
+        (headers, parse_csv(&text))
     }
 
     /// Waits until `n` cameras are in `state` (`None`: all of them).
