@@ -16,19 +16,11 @@ use chrono::{DateTime, Utc};
 use meteor_core::DetectionParams;
 use std::collections::BTreeMap;
 
-/// How long after a connection's first frame its wall-clock origin may still be refined
-/// (see `Engine::arrived`): past a keyframe interval or two, the burst is long over.
-const ANCHOR_S: f64 = 10.0;
-
 pub struct Engine {
     params: DetectionParams,
     mask: Option<MaskImage>,
     wall_origin: DateTime<Utc>,
     origin_ns: Option<u64>,
-    /// When the first frame reached the engine (the clock's monotonic time), and how far the
-    /// wall-clock origin was moved back since (see `arrived`).
-    first_arrival: Option<std::time::Duration>,
-    lead_ns: i64,
     state: Option<State>,
     frames: u64,
     /// Stream seconds of the last frame processed.
@@ -54,7 +46,8 @@ struct State {
 }
 
 impl Engine {
-    /// `wall_origin` is the wall-clock time of the stream's first frame.
+    /// `wall_origin` is the wall-clock time of the stream's first frame (for a camera, when
+    /// it arrived: see `Frame::arrived`).
     pub fn new(
         params: DetectionParams,
         mask: Option<MaskImage>,
@@ -65,8 +58,6 @@ impl Engine {
             mask,
             wall_origin,
             origin_ns: None,
-            first_arrival: None,
-            lead_ns: 0,
             state: None,
             frames: 0,
             last_t: 0.0,
@@ -84,30 +75,6 @@ impl Engine {
     pub fn live(mut self) -> Engine {
         self.live = true;
         self
-    }
-
-    /// Notes when a processed frame reached the engine (`mono`: the clock's monotonic time).
-    /// A camera starts a new client at its last keyframe and sends what it holds at once, so
-    /// the first frames arrive up to a keyframe interval after their content, and a wall
-    /// clock pinned at the first frame would stamp every record of the connection that much
-    /// late. Over the first `ANCHOR_S` of the stream, a frame that arrives sooner for its PTS
-    /// than the first one did moves the origin back by the difference, never by more than
-    /// the time since the first frame (a stopped test clock moves nothing).
-    pub fn arrived(&mut self, pts_ns: u64, mono: std::time::Duration) {
-        let Some(origin) = self.origin_ns else {
-            return;
-        };
-        let first = *self.first_arrival.get_or_insert(mono);
-        let since = pts_ns.saturating_sub(origin) as i64;
-        if since > (ANCHOR_S * 1e9) as i64 {
-            return;
-        }
-        let elapsed = mono.saturating_sub(first).as_nanos() as i64;
-        let lead = (since - elapsed).min(elapsed);
-        if lead > self.lead_ns {
-            self.wall_origin -= chrono::Duration::nanoseconds(lead - self.lead_ns);
-            self.lead_ns = lead;
-        }
     }
 
     /// Processes one frame; returns the meteors that finished with it.

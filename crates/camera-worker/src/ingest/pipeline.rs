@@ -293,6 +293,9 @@ fn install_frame_callbacks(sink: &gst_app::AppSink, out: Outputs) {
                 let Some(mut frame) = Frame::from_sample(&sample, &mut info) else {
                     return Ok(gst::FlowSuccess::Ok);
                 };
+                if out.live {
+                    frame.set_arrival(&sample, sink.upcast_ref());
+                }
                 drop(sample);
                 shrink_frame(&mut frame, &out.shrink, &mut prep);
                 if out.live {

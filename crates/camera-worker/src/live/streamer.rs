@@ -196,10 +196,11 @@ impl Streamer {
             let (eng, _) = engine.get_or_insert_with(|| {
                 let s: Effective = sh.settings();
                 shrink.set_scale(s.params.scale);
-                (
-                    Engine::new(s.params, s.mask, sh.clock.now()).live(),
-                    generation,
-                )
+                // The frame's wall-clock time is when it arrived, not when it got here.
+                let waited = frame.arrived.map_or(Duration::ZERO, |a| a.elapsed());
+                let origin =
+                    sh.clock.now() - chrono::Duration::from_std(waited).unwrap_or_default();
+                (Engine::new(s.params, s.mask, origin).live(), generation)
             });
             sh.status.set_state(DetectionState::Detecting);
             if let Some(lost) = lost_more {
@@ -213,7 +214,6 @@ impl Streamer {
                 Ok(events) => self.submit(events),
                 Err(e) => break End::Lost(format!("detection failed: {e:#}")),
             }
-            eng.arrived(frame.pts_ns, sh.clock.monotonic());
             let tracks = engine
                 .as_ref()
                 .map_or(0, |(e, _)| e.tracking(DRAIN_MIN_POINTS));
