@@ -36,8 +36,12 @@ pub fn empty_loop(seed: u64) -> RenderSpec {
     RenderSpec::custom(seed, 640, 360, 25.0, 6.0)
 }
 
-/// The camera's start lag (under one keyframe interval) plus jitter buffer and slack.
-pub const LAG_S: f64 = 1.6;
+/// How far a record's start may lie from the truth: the simulator sends a client's first
+/// keyframe interval at once, as a camera does, and the worker dates those frames back (see
+/// `Engine::arrived`), so records land within about 0.15 s of the truth (late or early, with
+/// the jitter buffer's smoothing); the rest is room for a starved machine (the simulator's
+/// pusher running late, the worker's first frames waiting for a core).
+pub const LAG_S: f64 = 1.0;
 
 pub fn secs(d: chrono::Duration) -> f64 {
     d.num_milliseconds() as f64 / 1e3

@@ -5,7 +5,8 @@
 //!
 //! A media starts at the last keyframe at or before the frame due when it starts (sent at once,
 //! then the frames after it as they fall due), so a client always begins with a keyframe and
-//! runs behind the timeline by less than one keyframe interval. The thread also starts again
+//! is live from its first burst on (the media's sinks do not sync, see `rtsp.rs`: what is
+//! pushed before PLAY goes out at PLAY, at once). The thread also starts again
 //! at a keyframe after a stall, or when it fell more than a keyframe interval behind (the
 //! pipeline was blocked, e.g. between DESCRIBE and PLAY, which also caps the `appsrc` queue).
 //! It ends when the media is unprepared, the server stops or the pipeline refuses data.

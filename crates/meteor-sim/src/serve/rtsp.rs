@@ -236,6 +236,7 @@ fn configure(media: &rtsp::RTSPMedia, mount: &Arc<MountState>, run_cancel: &Arc<
     };
     appsrc.set_caps(Some(&mount.segment_now().encoded.caps));
     appsrc.set_max_bytes(0);
+    send_unsynced(media);
     super::network::install(media, mount);
     let media_cancel = Arc::new(AtomicBool::new(false));
     let flag = media_cancel.clone();
@@ -251,4 +252,33 @@ fn configure(media: &rtsp::RTSPMedia, mount: &Arc<MountState>, run_cancel: &Arc<
             })
             .build(),
     );
+}
+
+/// The pusher paces the frames by the timeline; the media's network sinks send what they get
+/// at once, as a camera does. Synced to the timestamps (gst-rtsp-server's default), the
+/// frames pushed between the client's DESCRIBE and PLAY, while the media waits paused, would
+/// go out one by one from PLAY on, and the client would get the whole connection that much
+/// later than the truth says the frames were shown. The server makes its sinks at SETUP and
+/// sets their `sync` again later (the TCP appsink's at PLAY, from its rate control), so each
+/// sink is held unsynced from when it joins the pipeline.
+fn send_unsynced(media: &rtsp::RTSPMedia) {
+    let Some(pipeline) = media
+        .element()
+        .parent()
+        .and_then(|p| p.downcast::<gst::Bin>().ok())
+    else {
+        tracing::warn!("media without a pipeline: its sinks keep syncing");
+        return;
+    };
+    pipeline.connect_deep_element_added(|_, _, element| {
+        let factory = element.factory().map(|f| f.name());
+        if matches!(factory.as_deref(), Some("multiudpsink" | "appsink")) {
+            element.set_property("sync", false);
+            element.connect_notify(Some("sync"), |e, _| {
+                if e.property::<bool>("sync") {
+                    e.set_property("sync", false);
+                }
+            });
+        }
+    });
 }

@@ -420,8 +420,9 @@ impl SimServer {
 
     /// Every event the mount has shown so far with its wall-clock times: the loop's truth
     /// repeated along the timeline, for events that have ended, less those cut by a stall or
-    /// a stop. A client runs behind the timeline by its start lag (under one keyframe
-    /// interval) plus transport and jitter-buffer latency; compare with some tolerance.
+    /// a stop. A client gets the frames since its start keyframe at once, then each frame
+    /// when due, so only transport and jitter-buffer latency separate what it receives from
+    /// the timeline; compare with some tolerance.
     pub fn truth(&self, mount: &str) -> Result<Vec<ServedEvent>, SimError> {
         self.truth_until(mount, Utc::now())
     }

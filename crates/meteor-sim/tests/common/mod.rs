@@ -105,6 +105,17 @@ impl Client {
         s.frames.iter().filter(|f| f.0 >= from && f.0 < to).count()
     }
 
+    /// When each decoded frame arrived, in order.
+    pub fn arrivals(&self) -> Vec<Instant> {
+        self.seen
+            .lock()
+            .unwrap()
+            .frames
+            .iter()
+            .map(|f| f.0)
+            .collect()
+    }
+
     pub fn last_size(&self) -> Option<(i32, i32)> {
         self.seen.lock().unwrap().frames.last().map(|f| (f.1, f.2))
     }
