@@ -47,7 +47,7 @@ struct State {
 
 impl Engine {
     /// `wall_origin` is the wall-clock time of the stream's first frame (for a camera, when
-    /// it arrived: see `Frame::arrived`).
+    /// it arrived: see `Frame::running_ns`).
     pub fn new(
         params: DetectionParams,
         mask: Option<MaskImage>,

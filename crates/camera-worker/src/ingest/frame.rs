@@ -3,7 +3,6 @@
 
 use super::shrink::Shrunk;
 use gstreamer as gst;
-use gstreamer::prelude::*;
 use opencv::core::{Mat, CV_8UC1};
 
 pub struct Frame {
@@ -20,9 +19,10 @@ pub struct Frame {
     pub pts_ns: u64,
     /// Nominal frame rate from the caps; 0 when the stream does not say (variable rate).
     pub fps: f64,
-    /// When the frame arrived, for a live source: the moment its PTS stands for on the
-    /// pipeline clock, not when decoding was done with it (see `set_arrival`).
-    pub arrived: Option<std::time::Instant>,
+    /// The PTS as running time on the pipeline clock, nanoseconds. rtspsrc stamps a frame
+    /// with its arrival (smoothed by the jitter buffer, which also spreads out a camera's
+    /// start-up burst), so for a camera this is when it arrived (see `Stream::running_time`).
+    pub running_ns: Option<u64>,
 }
 
 impl Frame {
@@ -45,25 +45,8 @@ impl Frame {
             height,
             pts_ns,
             fps,
-            arrived: None,
+            running_ns: None,
         }
-    }
-
-    /// Notes the arrival of a live frame from the sample's segment and the appsink's clock.
-    /// rtspsrc stamps each frame with its arrival on the pipeline clock (smoothed by the
-    /// jitter buffer, which also spreads out a camera's start-up burst), so the frame arrived
-    /// `running time now - its running time` ago; time spent queued and decoding since does
-    /// not count. Without a clock (not playing yet) the frame counts as arriving now.
-    pub(crate) fn set_arrival(&mut self, sample: &gst::Sample, sink: &gst::Element) {
-        let age = (|| {
-            let now = sink.clock()?.time().checked_sub(sink.base_time()?)?;
-            let segment = sample.segment()?.downcast_ref::<gst::format::Time>()?;
-            let pts = segment.to_running_time(gst::ClockTime::from_nseconds(self.pts_ns))?;
-            now.checked_sub(pts)
-        })();
-        let age = std::time::Duration::from_nanos(age.map_or(0, |a| a.nseconds()));
-        let now = std::time::Instant::now();
-        self.arrived = Some(now.checked_sub(age).unwrap_or(now));
     }
 
     /// The decoder concealed errors in this picture (lost packets, a broken slice): what it
@@ -153,7 +136,11 @@ impl Frame {
         } else {
             0.0
         };
-        Some(Frame::new(
+        let running = sample
+            .segment()
+            .and_then(|s| s.downcast_ref::<gst::format::Time>())
+            .and_then(|s| s.to_running_time(pts));
+        let mut frame = Frame::new(
             buffer,
             offset,
             stride,
@@ -161,6 +148,8 @@ impl Frame {
             vi.height(),
             pts.nseconds(),
             fps,
-        ))
+        );
+        frame.running_ns = running.map(|t| t.nseconds());
+        Some(frame)
     }
 }

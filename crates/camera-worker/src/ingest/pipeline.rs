@@ -114,6 +114,13 @@ impl Stream {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// The pipeline clock's running time now, nanoseconds; `None` before it plays. A frame
+    /// with `Frame::running_ns` r came `running_time() - r` ago, decoding and queues included.
+    pub fn running_time(&self) -> Option<u64> {
+        let now = self.pipeline.clock()?.time();
+        Some(now.checked_sub(self.pipeline.base_time()?)?.nseconds())
+    }
+
     pub fn pipeline(&self) -> &gst::Pipeline {
         &self.pipeline
     }
@@ -293,9 +300,6 @@ fn install_frame_callbacks(sink: &gst_app::AppSink, out: Outputs) {
                 let Some(mut frame) = Frame::from_sample(&sample, &mut info) else {
                     return Ok(gst::FlowSuccess::Ok);
                 };
-                if out.live {
-                    frame.set_arrival(&sample, sink.upcast_ref());
-                }
                 drop(sample);
                 shrink_frame(&mut frame, &out.shrink, &mut prep);
                 if out.live {

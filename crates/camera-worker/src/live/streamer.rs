@@ -197,9 +197,11 @@ impl Streamer {
                 let s: Effective = sh.settings();
                 shrink.set_scale(s.params.scale);
                 // The frame's wall-clock time is when it arrived, not when it got here.
-                let waited = frame.arrived.map_or(Duration::ZERO, |a| a.elapsed());
-                let origin =
-                    sh.clock.now() - chrono::Duration::from_std(waited).unwrap_or_default();
+                let waited = frame
+                    .running_ns
+                    .zip(stream.running_time())
+                    .map_or(0, |(at, now)| now.saturating_sub(at));
+                let origin = sh.clock.now() - chrono::Duration::nanoseconds(waited as i64);
                 (Engine::new(s.params, s.mask, origin).live(), generation)
             });
             sh.status.set_state(DetectionState::Detecting);

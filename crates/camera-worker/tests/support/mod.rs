@@ -37,10 +37,10 @@ pub fn empty_loop(seed: u64) -> RenderSpec {
 }
 
 /// How far a record's start may lie from the truth: the simulator sends a client's first
-/// keyframe interval at once, as a camera does, and the worker dates those frames back (see
-/// `Engine::arrived`), so records land within about 0.15 s of the truth (late or early, with
-/// the jitter buffer's smoothing); the rest is room for a starved machine (the simulator's
-/// pusher running late, the worker's first frames waiting for a core).
+/// keyframe interval at once, as a camera does, the jitter buffer spreads that burst out, and
+/// the worker dates frames by their arrival (see `Frame::running_ns`), so records land within
+/// about 0.04 s of the truth; the rest is room for a starved machine (the simulator's pusher
+/// running late, the worker's first frames waiting for a core).
 pub const LAG_S: f64 = 1.0;
 
 pub fn secs(d: chrono::Duration) -> f64 {

@@ -59,19 +59,19 @@ pub(crate) fn install(media: &rtsp::RTSPMedia, mount: &Arc<MountState>) {
         let (every, wander) = m.network();
         let every = every as u64;
         let lose = || every > 0 && n.fetch_add(1, Ordering::Relaxed) % every == every - 1;
-        let pts = match info.buffer_list() {
-            Some(list) => list.get(0).and_then(|b| b.pts()),
-            None => info.buffer().and_then(|b| b.pts()),
-        };
-        let clock = pad
-            .parent_element()
-            .and_then(|e| Some((e.clock()?, e.base_time()?)));
-        if let (Some(pts), Some((clock, base))) = (pts, clock) {
-            let now = clock.time().saturating_sub(base);
-            let due = due.of(pts, now);
-            if let Some(w) = wander {
+        if let Some(w) = wander {
+            let pts = match info.buffer_list() {
+                Some(list) => list.get(0).and_then(|b| b.pts()),
+                None => info.buffer().and_then(|b| b.pts()),
+            };
+            let clock = pad
+                .parent_element()
+                .and_then(|e| Some((e.clock()?, e.base_time()?)));
+            if let (Some(pts), Some((clock, base))) = (pts, clock) {
+                let now = clock.time().saturating_sub(base);
                 let delay = w.delay_at(Instant::now());
-                let send = due + gst::ClockTime::from_nseconds(delay.as_nanos() as u64);
+                let send =
+                    due.of(pts, now) + gst::ClockTime::from_nseconds(delay.as_nanos() as u64);
                 if let Some(wait) = send.checked_sub(now) {
                     std::thread::sleep(Duration::from_nanos(wait.nseconds()).min(delay));
                 }
@@ -100,7 +100,8 @@ pub(crate) fn install(media: &rtsp::RTSPMedia, mount: &Arc<MountState>) {
 /// When a packet was due on the running time: the pusher hands frames over as they fall due,
 /// but their timestamps run ahead of the running time by however long the media waited
 /// paused between DESCRIBE and PLAY, and the frames queued meanwhile pass here late. The
-/// smallest `running time - pts` seen is the relation of a frame passing when due.
+/// smallest `running time - pts` seen (while a wander is on) is the relation of a frame
+/// passing when due.
 struct DueTime {
     /// The least `running time - pts` seen, in nanoseconds.
     least: AtomicI64,
