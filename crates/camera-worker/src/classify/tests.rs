@@ -266,7 +266,12 @@ fn a_bird_gliding_on_a_gentle_arc_is_curved_but_a_jittery_meteor_is_straight() {
 
 /// A blob `width` px across moving right at 180 px/s for 0.8 s, with brightness `peak(i)`.
 fn blob(width: f32, peak: impl Fn(u64) -> f32) -> Track {
-    let mut t = track((0..20).map(|i| (i, 500.0 + 7.2 * i as f32, 300.0, peak(i))));
+    moving_blob(20, 7.2, width, peak)
+}
+
+/// A blob `width` px across seen in `frames` frames, `step` px further right in each.
+fn moving_blob(frames: u64, step: f32, width: f32, peak: impl Fn(u64) -> f32) -> Track {
+    let mut t = track((0..frames).map(|i| (i, 500.0 + step * i as f32, 300.0, peak(i))));
     for p in &mut t.points {
         // A blob as wide as it is long, filling its box: `measure` reads `width` across.
         (p.half_w, p.half_h) = (width / 2.0, width / 2.0);
@@ -294,6 +299,23 @@ fn a_lit_bird_is_a_plump_steady_blob() {
     assert!(verdict(&meteor).is_ok(), "{:?}", measure(&meteor, G));
     let (thin, f) = diffuse(&blob(5.0, flapping));
     assert!(!thin, "{f:?}");
+}
+
+#[test]
+fn a_brief_saturated_bloom_is_a_fireball_not_an_insect() {
+    // Fireballs of the simulated skies missed as insects: at 720p, 7 sightings in 0.28 s at
+    // 0.3 diag/s, blooming 26 px wide, 234 over the background; too short for a fade to show.
+    let is = |t: &Track, want: Result<(), Reason>| {
+        assert_eq!(verdict(t).map(drop), want, "{:?}", measure(t, G));
+    };
+    is(&moving_blob(7, 14.0, 24.0, |_| 230.0), Ok(()));
+    // As wide and fast but not saturated, staying up longer, or slower: an insect's blob.
+    is(&moving_blob(7, 14.0, 24.0, |_| 150.0), Err(Reason::Diffuse));
+    is(
+        &moving_blob(16, 14.0, 24.0, |_| 230.0),
+        Err(Reason::Diffuse),
+    );
+    is(&moving_blob(7, 4.0, 24.0, |_| 230.0), Err(Reason::Diffuse));
 }
 
 #[test]
