@@ -239,6 +239,8 @@ async fn meteor_to_review_in_a_browser() {
     .await;
     b.shot("live-settings").await;
 
+    camera_page_fits_its_picture(&b, &w[0]).await;
+
     // Kill cam2: the first poll after the kill finds it down, and the page's next refresh
     // turns its card red.
     b.c.goto(&d.url("/")).await.unwrap();
@@ -286,6 +288,45 @@ async fn meteor_to_review_in_a_browser() {
     b.close().await;
     drop(w);
     sim.stop();
+}
+
+/// A worker's own page: its live view keeps the picture's size when the list of detections
+/// beside it is taller (a night's worth; it grew a black band under the picture), and the
+/// mask overlay lies on the picture.
+async fn camera_page_fits_its_picture(b: &Browser, w: &Worker) {
+    b.c.goto(&format!("{}/", w.url())).await.unwrap();
+    b.wait(
+        "the live picture and a detection",
+        T,
+        "return document.getElementById('live').naturalWidth > 0 && document.querySelector('#list li img') !== null",
+    )
+    .await;
+    // Measured right after the list grows, before the page's refresh replaces it.
+    let m = b
+        .js(
+            "const list = document.getElementById('list'); const li = list.firstElementChild; \
+             for (let i = 0; i < 40; i++) list.append(li.cloneNode(true)); \
+             const view = document.getElementById('view'); view.classList.add('show-mask'); \
+             const r = id => { const b = document.getElementById(id).getBoundingClientRect(); \
+               return [Math.round(b.top), Math.round(b.height)]; }; \
+             const m = { live: r('live'), view: r('view'), mask: r('mask-img'), \
+               list: Math.round(list.getBoundingClientRect().height) }; \
+             view.classList.remove('show-mask'); return m;",
+        )
+        .await;
+    assert!(
+        m["list"].as_f64().unwrap() > m["live"][1].as_f64().unwrap(),
+        "{m}"
+    );
+    assert_eq!(
+        m["view"], m["live"],
+        "the view is not the picture's size: {m}"
+    );
+    assert_eq!(
+        m["mask"], m["live"],
+        "the mask does not lie on the picture: {m}"
+    );
+    b.shot("live-camera-page").await;
 }
 
 /// An H.265 camera's detection in the player: Chromium cannot play HEVC, so the video element
