@@ -2,8 +2,9 @@
 //! page. Every camera shows with its status, a simulated meteor appears in the review while
 //! the page is open, its clip plays (an H.265 camera's through its H.264 rendition, with the
 //! original offered for download), it is labelled; another is deleted and stays deleted
-//! after a reload and after its worker restarts; a killed worker's card turns red within a
-//! poll. Screenshots: `<target>/test-screenshots/live-*.png`.
+//! after a reload and after its worker restarts; a worker's own page keeps its live view at
+//! the picture's size; a killed worker's card turns red within a poll. Screenshots:
+//! `<target>/test-screenshots/live-*.png`.
 
 mod common;
 
