@@ -44,6 +44,8 @@ pub enum Reason {
     /// Seen from the end of the detector's warm-up (see `crate::scene`): its start was not.
     StartedUnseen,
     DamagedStream, // packets lost or a frame flagged near it (see `crate::scene`)
+    /// Seen only against the frame's border or the mask: never whole.
+    CutByEdge,
 }
 
 impl Reason {
@@ -70,6 +72,7 @@ impl Reason {
             Reason::CutByStreamLoss => "cut_by_stream_loss",
             Reason::StartedUnseen => "started_unseen",
             Reason::DamagedStream => "damaged_stream",
+            Reason::CutByEdge => "cut_by_edge",
         }
     }
 }
@@ -131,6 +134,12 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     }
     if f.speed_px_s > p.max_speed as f64 * diag {
         return reject(Some(f), Reason::TooFast);
+    }
+    // Seen only along the edge of what the camera watches: an insect flying up out of the
+    // masked foreground and back, a bird skimming the frame's border. Its width and its
+    // fade were never seen, and a meteor crosses the picture rather than hugging its edge.
+    if f.cut >= MAX_CUT {
+        return reject(Some(f), Reason::CutByEdge);
     }
     let gaps = f.frame_span.saturating_sub(f.frames as u64);
     if f.fill < 0.6 && gaps >= 3 {
@@ -268,6 +277,9 @@ fn without_end_specks(track: &Track) -> Option<std::ops::Range<usize>> {
     ((start > 0 || end < n) && start < end).then_some(start..end)
 }
 
+/// Share of sightings cut by the frame's border or the mask beyond which a track was never
+/// seen whole.
+const MAX_CUT: f64 = 0.8;
 /// Peak signal over noise a track slower than 0.05 diag/s needs to count as a meteor.
 const MIN_SLOW_SNR: f64 = 20.0;
 /// Luma over the background that only a saturated light reaches on a night sky.

@@ -22,6 +22,8 @@ pub struct Point {
     pub bbox_area: u32,
     pub peak: f32,
     pub noise: f32,
+    /// Borders on the mask (see `Candidate::at_mask`).
+    pub at_mask: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -329,6 +331,7 @@ fn point(frame: u64, t: f64, c: &Candidate) -> Point {
         bbox_area: c.bbox_area,
         peak: c.peak,
         noise: c.noise,
+        at_mask: c.at_mask,
     }
 }
 

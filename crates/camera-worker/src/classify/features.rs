@@ -39,6 +39,9 @@ pub struct Features {
     /// Brightness at the two ends of the track over its peak (smoothed): a meteor fades in
     /// and out, a satellite or an aircraft shines the same from end to end.
     pub end_brightness: f64,
+    /// Share of sightings cut by the frame's border or the mask's edge: part of the object
+    /// may have been out of sight.
+    pub cut: f64,
 }
 
 /// A sighting's light: its peak over the background times its area.
@@ -129,12 +132,17 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
             .fold(0.0, f64::max),
         width_px,
         swings: swings(&peaks),
-        end_brightness: end_brightness(&peaks, at_border(first, g), at_border(last, g)),
+        end_brightness: end_brightness(&peaks, cut_off(first, g), cut_off(last, g)),
+        cut: pts.iter().filter(|p| cut_off(p, g)).count() as f64 / n,
     }
 }
 
-/// Whether a sighting touches the frame's border: an object entering or leaving the picture
-/// there, cut by the frame rather than fading.
+/// Whether a sighting touches the frame's border or the mask: an object entering or leaving
+/// the picture there, cut off rather than fading.
+fn cut_off(p: &Point, g: Geometry) -> bool {
+    p.at_mask || at_border(p, g)
+}
+
 fn at_border(p: &Point, g: Geometry) -> bool {
     let m = 0.005 * g.diag();
     let (x, y, hw, hh) = (p.x as f64, p.y as f64, p.half_w as f64, p.half_h as f64);
@@ -173,9 +181,9 @@ fn swings(b: &[f64]) -> u32 {
 }
 
 /// The dimmer of the track's two ends (median of its first and last fifth) over the peak of
-/// the brightness smoothed over five sightings. An end cut by the frame's border says nothing
-/// of a fade (a satellite leaving the picture dims as the frame cuts it off), so when only one
-/// end is cut, the other decides.
+/// the brightness smoothed over five sightings. An end cut by the frame's border or the mask
+/// says nothing of a fade (a satellite leaving the picture dims as the frame cuts it off), so
+/// when only one end is cut, the other decides.
 fn end_brightness(b: &[f64], head_cut: bool, tail_cut: bool) -> f64 {
     if b.len() < 10 {
         return 0.0;

@@ -23,6 +23,7 @@ fn track(points: impl IntoIterator<Item = (u64, f32, f32, f32)>) -> Track {
             bbox_area: 9,
             peak,
             noise: 2.0,
+            at_mask: false,
         })
         .collect();
     let mut t = Track::for_tests(pts);
@@ -173,6 +174,7 @@ fn small_stream(xs: [f32; 3], half: f32) -> (Track, Geometry) {
             bbox_area: 16,
             peak: [30.0, 43.0, 35.0][i],
             noise: 1.5,
+            at_mask: false,
         })
         .collect();
     (Track::for_tests(pts), g)
@@ -316,6 +318,37 @@ fn a_brief_saturated_bloom_is_a_fireball_not_an_insect() {
         Err(Reason::Diffuse),
     );
     is(&moving_blob(7, 4.0, 24.0, |_| 230.0), Err(Reason::Diffuse));
+}
+
+#[test]
+fn a_track_seen_only_along_the_mask_s_edge_is_cut_off() {
+    // An insect of a fresh distractor sky (seed 8, 720p30) flew up out of the masked
+    // foreground strip and back: five sightings in 0.17 s, each cut by the strip's edge,
+    // 104 over the background. Only its upper edge was seen, thin as a streak.
+    let sliding = |n: u64, cut: &dyn Fn(u64) -> bool| {
+        let mut t =
+            track((0..n).map(|i| (i, 520.0 + 8.0 * i as f32, 630.0 + 3.0 * i as f32, 100.0)));
+        for (i, p) in t.points.iter_mut().enumerate() {
+            p.at_mask = cut(i as u64);
+        }
+        t
+    };
+    let insect = sliding(5, &|_| true);
+    assert_eq!(
+        verdict(&insect),
+        Err(Reason::CutByEdge),
+        "{:?}",
+        measure(&insect, G)
+    );
+    // The same track clear of the mask, and a meteor running into the strip (its last two
+    // sightings cut), are meteors.
+    assert!(verdict(&sliding(5, &|_| false)).is_ok());
+    let into_the_strip = sliding(8, &|i| i >= 6);
+    assert!(
+        verdict(&into_the_strip).is_ok(),
+        "{:?}",
+        measure(&into_the_strip, G)
+    );
 }
 
 #[test]

@@ -35,6 +35,8 @@ pub struct Candidate {
     pub peak: f32,
     /// Noise standard deviation where the peak is, in luma units.
     pub noise: f32,
+    /// Whether it borders on the mask: the rest of it may lie in the masked area, unseen.
+    pub at_mask: bool,
 }
 
 /// What one frame produced.
@@ -414,6 +416,7 @@ impl Detector {
         let mut found = 0;
         // The rise over the background, as compared: `learn` has not moved it yet.
         let (bg, width) = (self.bg16.data_typed::<u16>()?, self.proc.width as usize);
+        let height = self.proc.height as usize;
         if !self.components.changes_mut().complete() {
             // Too many runs to keep while comparing: compare again, keeping them all.
             let changes = self.components.changes_mut();
@@ -421,14 +424,17 @@ impl Detector {
             prep::compare(now, bg, self.thr8.data_bytes()?, width, changes);
         }
         self.components
-            .label_changes(width, self.proc.height as usize, now, Some(bg))?;
+            .label_changes(width, height, now, Some(bg))?;
+        let dev = self.dev16.data_typed::<u16>()?;
         for b in self.components.merge_close(MERGE_REACH, MERGE_MAX_BLOBS) {
             if b.area < self.p.min_area {
                 continue;
             }
             found += 1;
-            let dev = *self.dev16.at_2d::<u16>(b.peak_y, b.peak_x)? as f64 / prep::STEP as f64;
-            let noise = (dev.max(0.5 * self.noise_floor / MAD_TO_SIGMA) * MAD_TO_SIGMA).max(0.5);
+            let dev_at_peak = dev[b.peak_y as usize * width + b.peak_x as usize];
+            let dev_at_peak = dev_at_peak as f64 / prep::STEP as f64;
+            let noise =
+                (dev_at_peak.max(0.5 * self.noise_floor / MAD_TO_SIGMA) * MAD_TO_SIGMA).max(0.5);
             let (cx, cy) = b.centroid();
             self.candidates.push(Candidate {
                 x: (cx as f32 + 0.5) * s - 0.5,
@@ -439,6 +445,7 @@ impl Detector {
                 bbox_area: (b.width() * b.height()) as u32,
                 peak: b.peak as f32,
                 noise: noise as f32,
+                at_mask: borders_on_mask(dev, width, height, b),
             });
         }
         if self.candidates.len() > MAX_CANDIDATES {
@@ -448,6 +455,17 @@ impl Detector {
         }
         Ok(found)
     }
+}
+
+/// Whether a pixel next to the blob's box (its ring one pixel out, inside the frame) is
+/// masked: the noise map marks masked pixels `prep::EXCLUDED`.
+fn borders_on_mask(dev: &[u16], width: usize, height: usize, b: &components::Blob) -> bool {
+    let clamp = |v: i32, n: usize| v.clamp(0, n as i32 - 1) as usize;
+    let (x0, x1) = (clamp(b.left - 1, width), clamp(b.right + 1, width));
+    let (y0, y1) = (clamp(b.top - 1, height), clamp(b.bottom + 1, height));
+    let masked = |x: usize, y: usize| dev[y * width + x] == prep::EXCLUDED;
+    (x0..=x1).any(|x| masked(x, y0) || masked(x, y1))
+        || (y0..=y1).any(|y| masked(x0, y) || masked(x1, y))
 }
 
 /// A frame as the detector gets it.

@@ -92,14 +92,19 @@ fn a_global_brightening_is_one_flash_and_no_candidates() {
     assert_eq!(d.flashes(), 1);
 }
 
-#[test]
-fn excluded_bottom_strip_is_never_reported() {
-    let p = DetectionParams {
+/// A detector ignoring the bottom quarter (from row 270), past its warm-up.
+fn bottom_masked() -> Detector {
+    let mut d = detector(DetectionParams {
         exclude_bottom: 0.25,
         ..DetectionParams::default()
-    };
-    let mut d = detector(p);
+    });
     settle(&mut d, 40);
+    d
+}
+
+#[test]
+fn excluded_bottom_strip_is_never_reported() {
+    let mut d = bottom_masked();
     let mut f = noisy_frame(999, 3.0);
     imgproc::circle(
         &mut f,
@@ -117,6 +122,37 @@ fn excluded_bottom_strip_is_never_reported() {
         "{:?}",
         o.candidates
     );
+}
+
+/// A blob straddling the mask's edge is marked as bordering on it (the rest of it is out of
+/// sight); one clear of the edge is not.
+#[test]
+fn a_blob_cut_by_the_mask_is_marked() {
+    let mut d = bottom_masked();
+    let mut f = noisy_frame(999, 3.0);
+    // The strip starts at row 270; one blob straddles it, one is well above it.
+    for y in [268, 200] {
+        let centre = Point::new(300, y);
+        imgproc::circle(
+            &mut f,
+            centre,
+            6,
+            Scalar::all(200.0),
+            imgproc::FILLED,
+            imgproc::LINE_8,
+            0,
+        )
+        .unwrap();
+    }
+    let o = d.process(&f, 40.0 / FPS).unwrap();
+    let near = |y: f32| {
+        o.candidates
+            .iter()
+            .find(|c| (c.x - 300.0).abs() < 4.0 && (c.y - y).abs() < 6.0)
+            .unwrap_or_else(|| panic!("no blob near y {y}: {:?}", o.candidates))
+    };
+    assert!(near(266.0).at_mask, "{:?}", near(266.0));
+    assert!(!near(200.0).at_mask, "{:?}", near(200.0));
 }
 
 #[test]

@@ -16,6 +16,7 @@ fn track(id: u64, pts: impl Iterator<Item = (f64, f32, f32)>) -> Track {
             bbox_area: 16,
             peak: 20.0,
             noise: 2.0,
+            at_mask: false,
         })
         .collect(),
     );

@@ -12,6 +12,7 @@ fn cand(x: f32, y: f32) -> Candidate {
         bbox_area: 4,
         peak: 40.0,
         noise: 2.0,
+        at_mask: false,
     }
 }
 
