@@ -174,7 +174,9 @@ pub fn classify(track: &Track, p: &DetectionParams, g: Geometry) -> Verdict {
     if (fat || plump_and_steady) && f.speed_px_s < 0.3 * diag && !is_fireball(&f, diag) {
         return reject(Some(f), Reason::Diffuse);
     }
-    if f.swings >= 3 {
+    // Wingbeats: the light swings against its peak, or, on a faint bird growing brighter as
+    // it comes, by a factor, at a steady beat.
+    if f.swings >= 3 || (f.beats >= MIN_BEATS && f.beat_regularity >= MIN_BEAT_REGULARITY) {
         return reject(Some(f), Reason::Flapping);
     }
     if f.residual_px > allowed_residual {
@@ -282,6 +284,9 @@ fn without_end_specks(track: &Track) -> Option<std::ops::Range<usize>> {
 const MAX_CUT: f64 = 0.8;
 /// Peak signal over noise a track slower than 0.05 diag/s needs to count as a meteor.
 const MIN_SLOW_SNR: f64 = 20.0;
+/// Swings by a factor (see `Features::beats`) of a wingbeat, and how regular they must be.
+const MIN_BEATS: u32 = 4;
+const MIN_BEAT_REGULARITY: f64 = 0.5;
 /// Luma over the background that only a saturated light reaches on a night sky.
 const FIREBALL_PEAK: f64 = 200.0;
 

@@ -36,6 +36,14 @@ pub struct Features {
     /// Swings of brightness of over 40 % of the peak, up or down: a flapping bird, a
     /// tumbling insect. A meteor rises and fades, with a flare or two.
     pub swings: u32,
+    /// Rises and falls of the light by a factor of `BEAT_FACTOR` or more, alternating: a
+    /// faint bird's wingbeat, whose light swings by a factor while it brightens or dims as a
+    /// whole (`swings` counts swings against the peak).
+    pub beats: u32,
+    /// How regular those swings are: the largest autocorrelation of the detrended log light
+    /// at a period of 0.1 to 0.33 s (0 under 12 sightings). Noise on a faint meteor swings
+    /// its light too, but at random.
+    pub beat_regularity: f64,
     /// Brightness at the two ends of the track over its peak (smoothed): a meteor fades in
     /// and out, a satellite or an aircraft shines the same from end to end.
     pub end_brightness: f64,
@@ -132,6 +140,8 @@ pub fn measure(track: &Track, g: Geometry) -> Features {
             .fold(0.0, f64::max),
         width_px,
         swings: swings(&peaks),
+        beats: beats(&peaks),
+        beat_regularity: beat_regularity(&peaks, g.fps),
         end_brightness: end_brightness(&peaks, cut_off(first, g), cut_off(last, g)),
         cut: pts.iter().filter(|p| cut_off(p, g)).count() as f64 / n,
     }
@@ -178,6 +188,56 @@ fn swings(b: &[f64]) -> u32 {
         }
     }
     n
+}
+
+/// A light swing that counts as a beat: by this factor, up or down.
+const BEAT_FACTOR: f64 = 3.0;
+
+/// Counts alternating rises and falls of the light by `BEAT_FACTOR` or more.
+fn beats(b: &[f64]) -> u32 {
+    let step = BEAT_FACTOR.ln();
+    let mut logs = b.iter().map(|v| v.max(1.0).ln());
+    let Some(first) = logs.next() else { return 0 };
+    let (mut lo, mut hi) = (first, first);
+    let mut rising: Option<bool> = None;
+    let mut n = 0;
+    for v in logs {
+        if rising != Some(true) && v > lo + step {
+            n += u32::from(rising.is_some());
+            (rising, hi) = (Some(true), v);
+        } else if rising != Some(false) && v < hi - step {
+            n += u32::from(rising.is_some());
+            (rising, lo) = (Some(false), v);
+        }
+        match rising {
+            Some(true) => hi = hi.max(v),
+            Some(false) => lo = lo.min(v),
+            None => (lo, hi) = (lo.min(v), hi.max(v)),
+        }
+    }
+    n
+}
+
+/// The largest autocorrelation of the log light, less its running mean over five sightings,
+/// at lags of 0.1 to 0.33 s (wingbeats of 3 to 10 a second).
+fn beat_regularity(b: &[f64], fps: f64) -> f64 {
+    let n = b.len();
+    if n < 12 {
+        return 0.0;
+    }
+    let logs: Vec<f64> = b.iter().map(|v| v.max(1.0).ln()).collect();
+    let mut d: Vec<f64> = (0..n)
+        .map(|i| {
+            let w = &logs[i.saturating_sub(2)..(i + 3).min(n)];
+            logs[i] - w.iter().sum::<f64>() / w.len() as f64
+        })
+        .collect();
+    let mean = d.iter().sum::<f64>() / n as f64;
+    d.iter_mut().for_each(|v| *v -= mean);
+    let var = d.iter().map(|v| v * v).sum::<f64>().max(1e-9);
+    let lags = ((fps / 10.0).round() as usize).max(2)..=((fps / 3.0).round() as usize).min(n / 2);
+    lags.map(|lag| (0..n - lag).map(|i| d[i] * d[i + lag]).sum::<f64>() / var)
+        .fold(0.0, f64::max)
 }
 
 /// The dimmer of the track's two ends (median of its first and last fifth) over the peak of

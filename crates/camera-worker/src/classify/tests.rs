@@ -321,6 +321,33 @@ fn a_brief_saturated_bloom_is_a_fireball_not_an_insect() {
 }
 
 #[test]
+fn a_faint_bird_beating_its_wings_is_flapping() {
+    // A faint bird of a fresh 30-minute distractor sky (seed 9, 720p30): its track was
+    // refused as flapping, but its last 22 sightings on their own (see `classify_parts`)
+    // passed for a slow meteor, at 0.08 diag/s, growing brighter as it came, its light
+    // dropping by a factor of 3 or more for a frame at a steady beat. `swings` smooths
+    // one-frame dips away; a faint meteor's light dips as deep in the noise, but not at a beat.
+    let rising = |i: u64| 12.0 + 28.0 * i as f32 / 21.0;
+    let with_dips = |dips: &[u64]| {
+        track((0..22).map(|i| {
+            let dip = if dips.contains(&i) { 0.25 } else { 1.0 };
+            (i, 200.0 + 5.0 * i as f32, 300.0 + i as f32, rising(i) * dip)
+        }))
+    };
+    let bird = with_dips(&[1, 5, 9, 13, 17, 21]);
+    assert_eq!(
+        verdict(&bird),
+        Err(Reason::Flapping),
+        "{:?}",
+        measure(&bird, G)
+    );
+    let meteor = with_dips(&[2, 3, 10, 12, 19]);
+    let f = measure(&meteor, G);
+    assert!(f.beats >= MIN_BEATS, "{f:?}");
+    assert!(verdict(&meteor).is_ok(), "{:?} {f:?}", verdict(&meteor));
+}
+
+#[test]
 fn a_track_seen_only_along_the_mask_s_edge_is_cut_off() {
     // An insect of a fresh distractor sky (seed 8, 720p30) flew up out of the masked
     // foreground strip and back: five sightings in 0.17 s, each cut by the strip's edge,
