@@ -153,6 +153,7 @@ fn cut_off(p: &Point, g: Geometry) -> bool {
     p.at_mask || at_border(p, g)
 }
 
+/// Whether a sighting comes within 0.5 % of the diagonal of the frame's border.
 fn at_border(p: &Point, g: Geometry) -> bool {
     let m = 0.005 * g.diag();
     let (x, y, hw, hh) = (p.x as f64, p.y as f64, p.half_w as f64, p.half_h as f64);
