@@ -167,28 +167,7 @@ fn swings(b: &[f64]) -> u32 {
     }
     let smooth: Vec<f64> = b.windows(3).map(|w| median(&mut w.to_vec())).collect();
     let peak = smooth.iter().cloned().fold(0.0, f64::max);
-    let step = 0.4 * peak;
-    let (mut lo, mut hi) = (smooth[0], smooth[0]);
-    let mut rising: Option<bool> = None;
-    let mut n = 0;
-    for &v in &smooth[1..] {
-        match rising {
-            Some(true) if v < hi - step => (n, rising, lo) = (n + 1, Some(false), v),
-            Some(false) if v > lo + step => (n, rising, hi) = (n + 1, Some(true), v),
-            None if v > lo + step => (rising, hi) = (Some(true), v),
-            None if v < hi - step => (rising, lo) = (Some(false), v),
-            _ => {}
-        }
-        hi = hi.max(v);
-        lo = lo.min(v);
-        if rising == Some(true) {
-            lo = v.min(lo.max(v));
-        }
-        if rising == Some(false) {
-            hi = v.max(hi.min(v));
-        }
-    }
-    n
+    alternations(smooth, 0.4 * peak)
 }
 
 /// A light swing that counts as a beat: by this factor, up or down.
@@ -196,13 +175,18 @@ const BEAT_FACTOR: f64 = 3.0;
 
 /// Counts alternating rises and falls of the light by `BEAT_FACTOR` or more.
 fn beats(b: &[f64]) -> u32 {
-    let step = BEAT_FACTOR.ln();
-    let mut logs = b.iter().map(|v| v.max(1.0).ln());
-    let Some(first) = logs.next() else { return 0 };
+    alternations(b.iter().map(|v| v.max(1.0).ln()), BEAT_FACTOR.ln())
+}
+
+/// Counts the turns of a sequence that moves by more than `step` one way and then the
+/// other: the first move sets the direction, each reversal after it counts one.
+fn alternations(values: impl IntoIterator<Item = f64>, step: f64) -> u32 {
+    let mut values = values.into_iter();
+    let Some(first) = values.next() else { return 0 };
     let (mut lo, mut hi) = (first, first);
     let mut rising: Option<bool> = None;
     let mut n = 0;
-    for v in logs {
+    for v in values {
         if rising != Some(true) && v > lo + step {
             n += u32::from(rising.is_some());
             (rising, hi) = (Some(true), v);
